@@ -1,0 +1,79 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `POST /api/analytics/event` and its preflight (SPEC §4.1).
+struct EventController: Sendable {
+    let ingestor: EventIngestor
+    let rateLimiter: RateLimiter
+    let clients: ClientAddress
+    let cors: CORSPolicy
+    let now: @Sendable () -> Int64
+
+    func addRoutes(to router: Router<TelemetryRequestContext>) {
+        let group = router.group("api/analytics/event").add(middleware: CORSMiddleware(policy: cors))
+        group.post(use: post)
+        group.on("", method: .options) { request, _ in cors.preflight(for: request) }
+    }
+
+    @Sendable func post(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let client = clients.resolve(peer: context.peerAddress, forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!])
+        if let wait = rateLimiter.check(client, now: now()) {
+            throw APIError(.tooManyRequests, "rate limit exceeded; retry later", headers: [.retryAfter: String(wait)])
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > EventDecoder.maxBodyBytes {
+            throw APIError(.contentTooLarge, "body exceeds 1 MiB")
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: EventDecoder.maxBodyBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "body exceeds 1 MiB")
+        }
+        let outcome: EventIngestor.Outcome
+        do {
+            let prepared = try body.withUnsafeReadableBytes { raw in
+                try ingestor.prepare(raw.assumingMemoryBound(to: UInt8.self))
+            }
+            outcome = try await ingestor.store(prepared)
+        } catch let error as BatchError {
+            var apiError = APIError(error.kind == .tooLarge ? .contentTooLarge : .badRequest, error.message)
+            if !error.rejected.isEmpty {
+                let rejected = error.rejected
+                apiError.extra = { w in Self.writeRejected(rejected, &w) }
+            }
+            throw apiError
+        } catch let error as StorageError {
+            throw APIError(.serviceUnavailable, "events could not be stored; retry later", headers: [.retryAfter: "5"])
+                .logged(error, context)
+        }
+        let text = JSONWriter.build { w in
+            w.field("ok", true)
+            w.field("logged", outcome.logged)
+            if outcome.ignored > 0 { w.field("ignored", outcome.ignored) }
+            if outcome.duplicates > 0 { w.field("duplicates", outcome.duplicates) }
+            if !outcome.rejected.isEmpty { Self.writeRejected(outcome.rejected, &w) }
+        }
+        return .json(text)
+    }
+
+    static func writeRejected(_ rejected: [DecodedBatch.Rejection], _ w: inout JSONWriter) {
+        w.key("rejected")
+        w.array { w in
+            for r in rejected {
+                w.object { w in
+                    w.field("index", r.index)
+                    w.field("error", r.error)
+                }
+            }
+        }
+    }
+}
+
+extension APIError {
+    func logged(_ error: StorageError, _ context: TelemetryRequestContext) -> APIError {
+        context.logger.warning("batch not stored", metadata: ["reason": "\(error)"])
+        return self
+    }
+}

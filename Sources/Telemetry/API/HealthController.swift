@@ -1,0 +1,26 @@
+import Hummingbird
+
+/// `GET /health` (SPEC §4.5).
+struct HealthController: Sendable {
+    let writer: SegmentWriter
+    let startedAt: ContinuousClock.Instant
+
+    func addRoutes(to router: Router<TelemetryRequestContext>) {
+        router.get("health") { _, _ in
+            let uptime = startedAt.duration(to: .now).components.seconds
+            let healthy = writer.isHealthy
+            let body = JSONWriter.build { w in
+                w.field("ok", healthy)
+                w.field("version", TelemetryVersion.current)
+                w.field("uptime_s", Int(uptime))
+                if !healthy { w.field("error", "the event log is not writable") }
+            }
+            return Response.json(body, status: healthy ? .ok : .serviceUnavailable)
+        }
+    }
+}
+
+/// The daemon's version, as `--version` and `/health` report it.
+public enum TelemetryVersion {
+    public static let current = "0.1.0"
+}

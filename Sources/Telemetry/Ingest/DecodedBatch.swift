@@ -1,0 +1,54 @@
+/// One stored event's place in a batch's canonical lines, with the fields the index and dedup read.
+public struct EventRecord: Sendable {
+    public var day: Int32
+    public var line: Range<Int>
+    public var eventType: Range<Int>
+    public var feature: Range<Int>?
+    public var user: Range<Int>?
+    public var id: Range<Int>?
+}
+
+/// A decoded batch: canonical NDJSON lines of the events to store and what happened to the others.
+public struct DecodedBatch: Sendable {
+    public var lines: [UInt8] = []
+    public var records: [EventRecord] = []
+    public var ignored = 0
+    public var duplicates = 0
+    public var rejected: [Rejection] = []
+
+    public struct Rejection: Sendable, Equatable {
+        public var index: Int
+        public var error: String
+    }
+
+    /// Drops the records at `drop` (sorted ascending) and compacts the lines to match.
+    mutating func remove(indices drop: [Int]) {
+        guard !drop.isEmpty else { return }
+        var kept: [EventRecord] = []
+        var out: [UInt8] = []
+        out.reserveCapacity(lines.count)
+        kept.reserveCapacity(records.count - drop.count)
+        var d = 0
+        for (i, r) in records.enumerated() {
+            if d < drop.count, drop[d] == i {
+                d += 1
+                continue
+            }
+            let shift = out.count - r.line.lowerBound
+            out.append(contentsOf: lines[r.line])
+            func moved(_ x: Range<Int>) -> Range<Int> { (x.lowerBound + shift)..<(x.upperBound + shift) }
+            kept.append(EventRecord(day: r.day, line: moved(r.line), eventType: moved(r.eventType),
+                                    feature: r.feature.map(moved), user: r.user.map(moved), id: r.id.map(moved)))
+        }
+        lines = out
+        records = kept
+    }
+}
+
+/// Why a whole batch was refused, with its HTTP status.
+public struct BatchError: Error, Equatable, Sendable {
+    public enum Kind: Sendable { case badRequest, tooLarge }
+    public var kind: Kind
+    public var message: String
+    public var rejected: [DecodedBatch.Rejection] = []
+}

@@ -1,0 +1,56 @@
+extension EventDecoder {
+    private static let keyPrefixes: [[UInt8]] = Field.allCases.map { Array(",\"\($0.name)\":\"".utf8) }
+
+    /// Writes the canonical line (SPEC §5.1) of every valid, recent event.
+    func emit(_ pending: [Pending], body: UnsafeBufferPointer<UInt8>, receivedAt: Int64, skew: Int64) -> DecodedBatch {
+        var batch = DecodedBatch()
+        batch.lines.reserveCapacity(body.count + pending.count * 64)
+        batch.records.reserveCapacity(pending.count)
+        var received: [UInt8] = []
+        Timestamp.write(receivedAt, into: &received)
+        for (index, p) in pending.enumerated() {
+            if let error = p.error {
+                batch.rejected.append(.init(index: index, error: error))
+                continue
+            }
+            var ts = p.ts.map { $0 + skew } ?? receivedAt
+            if ts > receivedAt + Self.futureToleranceMs { ts = receivedAt }
+            if ts < receivedAt - Self.maxAgeMs {
+                batch.ignored += 1
+                continue
+            }
+            let lineStart = batch.lines.count
+            batch.lines.append(contentsOf: "{\"ts\":\"".utf8)
+            Timestamp.write(ts, into: &batch.lines)
+            batch.lines.append(0x22)
+            var ranges = [Range<Int>?](repeating: nil, count: Field.allCases.count)
+            for field in Field.allCases {
+                guard let span = p.fields[field.rawValue] else { continue }
+                batch.lines.append(contentsOf: Self.keyPrefixes[field.rawValue])
+                let start = batch.lines.count
+                if span.hasEscapes {
+                    JSONString.appendEscaped(JSONString.unescape(body, span), into: &batch.lines)
+                } else {
+                    batch.lines.append(contentsOf: UnsafeBufferPointer(rebasing: body[span.start..<span.end]))
+                }
+                ranges[field.rawValue] = start..<batch.lines.count
+                batch.lines.append(0x22)
+            }
+            if let metadata = p.metadata {
+                batch.lines.append(contentsOf: ",\"metadata\":".utf8)
+                Self.forEachMinified(body, metadata) { batch.lines.append($0) }
+            }
+            batch.lines.append(contentsOf: ",\"received_at\":\"".utf8)
+            batch.lines.append(contentsOf: received)
+            batch.lines.append(contentsOf: "\"}\n".utf8)
+            batch.records.append(EventRecord(
+                day: Int32(CivilDate(epochMilliseconds: ts).dayNumber),
+                line: lineStart..<batch.lines.count,
+                eventType: ranges[Field.eventType.rawValue]!,
+                feature: ranges[Field.feature.rawValue],
+                user: ranges[Field.userId.rawValue],
+                id: ranges[Field.id.rawValue]))
+        }
+        return batch
+    }
+}

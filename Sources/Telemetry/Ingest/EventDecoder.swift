@@ -1,0 +1,278 @@
+/// Decodes, validates and re-encodes a POST body into canonical log lines in one pass over the bytes.
+public struct EventDecoder: Sendable {
+    public static let maxEvents = 100
+    public static let maxBodyBytes = 1 << 20
+    public static let maxMetadataBytes = 4096
+    public static let maxMetadataDepth = 4
+    public static let futureToleranceMs: Int64 = 5 * 60_000
+    public static let maxAgeMs: Int64 = 365 * 86_400_000
+
+    public init() {}
+
+    /// The event string fields, in the order they are written to the log.
+    enum Field: Int, CaseIterable {
+        case eventType, id, userId, feature, url, sessionId, channel, platform, deviceId, clientVersion
+
+        var name: StaticString {
+            switch self {
+            case .eventType: "event_type"
+            case .id: "id"
+            case .userId: "user_id"
+            case .feature: "feature"
+            case .url: "url"
+            case .sessionId: "session_id"
+            case .channel: "channel"
+            case .platform: "platform"
+            case .deviceId: "device_id"
+            case .clientVersion: "client_version"
+            }
+        }
+
+        var limits: ClosedRange<Int> {
+            switch self {
+            case .eventType: 1...64
+            case .id: 1...64
+            case .userId, .feature: 1...128
+            case .url: 0...2048
+            case .sessionId, .channel, .platform, .deviceId, .clientVersion: 0...128
+            }
+        }
+    }
+
+    /// Spans of one event's fields while the body is scanned; lines are written once `sent_at` is known.
+    struct Pending {
+        var fields: [JSONScanner.StringSpan?] = Array(repeating: nil, count: Field.allCases.count)
+        var ts: Int64?
+        var metadata: Range<Int>?
+        var error: String?
+    }
+
+    /// Decodes `body` received at `receivedAt` (epoch ms).
+    public func decode(_ body: UnsafeBufferPointer<UInt8>, receivedAt: Int64) throws(BatchError) -> DecodedBatch {
+        guard body.count <= Self.maxBodyBytes else {
+            throw BatchError(kind: .tooLarge, message: "body exceeds 1 MiB")
+        }
+        var s = JSONScanner(body)
+        var pending: [Pending] = []
+        var sentAt: Int64?
+        var sawEvents = false
+        var sawSentAt = false
+        do {
+            guard s.peek() == UInt8(ascii: "{") else {
+                throw BatchError(kind: .badRequest, message: "body must be a JSON object with an \"events\" array")
+            }
+            s.index += 1
+            var first = true
+            while try s.nextElement(close: UInt8(ascii: "}"), first: &first) {
+                let key = try s.scanString()
+                try s.expect(UInt8(ascii: ":"))
+                let name = key.hasEscapes ? JSONString.unescape(body, key) : Array(body[key.start..<key.end])
+                if name.elementsEqual("events".utf8) {
+                    guard !sawEvents else { throw BatchError(kind: .badRequest, message: "duplicate key \"events\"") }
+                    sawEvents = true
+                    guard s.peek() == UInt8(ascii: "[") else {
+                        if s.atEnd { throw s.fail("unexpected end of JSON") }
+                        throw BatchError(kind: .badRequest, message: "\"events\" must be an array")
+                    }
+                    s.index += 1
+                    var firstEvent = true
+                    while try s.nextElement(close: UInt8(ascii: "]"), first: &firstEvent) {
+                        guard pending.count < Self.maxEvents else {
+                            throw BatchError(kind: .tooLarge, message: "at most \(Self.maxEvents) events per batch")
+                        }
+                        pending.append(try scanEvent(&s))
+                    }
+                } else if name.elementsEqual("sent_at".utf8) {
+                    guard !sawSentAt else { throw BatchError(kind: .badRequest, message: "duplicate key \"sent_at\"") }
+                    sawSentAt = true
+                    switch try scanTimestamp(&s) {
+                    case .value(let v): sentAt = v
+                    case .null: sentAt = nil
+                    case .invalid:
+                        throw BatchError(kind: .badRequest, message: "sent_at must be an RFC 3339 timestamp or epoch milliseconds")
+                    }
+                } else {
+                    try s.skipValue(depth: 1)
+                }
+            }
+            guard s.peek() == nil else { throw s.fail("unexpected data after the JSON value") }
+        } catch let failure as JSONScanner.Failure {
+            throw BatchError(kind: .badRequest, message: "invalid JSON at byte \(failure.offset): \(failure.reason)")
+        } catch let error as BatchError {
+            throw error
+        } catch {
+            throw BatchError(kind: .badRequest, message: "invalid JSON")
+        }
+        guard sawEvents else {
+            throw BatchError(kind: .badRequest, message: "body must be a JSON object with an \"events\" array")
+        }
+        guard !pending.isEmpty else { throw BatchError(kind: .badRequest, message: "\"events\" must not be empty") }
+        let batch = emit(pending, body: body, receivedAt: receivedAt, skew: sentAt.map { receivedAt - $0 } ?? 0)
+        if batch.records.isEmpty && batch.ignored == 0 {
+            throw BatchError(kind: .badRequest, message: "no valid event in the batch", rejected: batch.rejected)
+        }
+        return batch
+    }
+
+    enum TimestampValue { case value(Int64), null, invalid }
+
+    private func scanTimestamp(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> TimestampValue {
+        guard let c = s.peek() else { throw s.fail("unexpected end of JSON") }
+        switch c {
+        case UInt8(ascii: "\""):
+            let span = try s.scanString()
+            guard !span.hasEscapes,
+                let v = Timestamp.parse(UnsafeBufferPointer(rebasing: s.bytes[span.start..<span.end]))
+            else { return .invalid }
+            return .value(v)
+        case UInt8(ascii: "n"):
+            try s.scanLiteral("null")
+            return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let n = try s.scanNumber()
+            let digits = n.end - n.start
+            guard n.isInteger, digits <= 16 else { return .invalid }
+            var v: Int64 = 0
+            var negative = false
+            for i in n.start..<n.end {
+                if s.bytes[i] == 0x2D { negative = true } else { v = v * 10 + Int64(s.bytes[i] - 0x30) }
+            }
+            return .value(negative ? -v : v)
+        default:
+            try s.skipValue(depth: 2)
+            return .invalid
+        }
+    }
+
+    private func scanEvent(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> Pending {
+        var p = Pending()
+        guard s.peek() == UInt8(ascii: "{") else {
+            try s.skipValue(depth: 2)
+            p.error = "event must be a JSON object"
+            return p
+        }
+        s.index += 1
+        var first = true
+        var seen = 0
+        var sawTs = false
+        while try s.nextElement(close: UInt8(ascii: "}"), first: &first) {
+            let key = try s.scanString()
+            try s.expect(UInt8(ascii: ":"))
+            let keyBytes = key.hasEscapes ? JSONString.unescape(s.bytes, key) : nil
+            func named(_ n: StaticString) -> Bool {
+                if let keyBytes {
+                    return keyBytes.elementsEqual(UnsafeBufferPointer(start: n.utf8Start, count: n.utf8CodeUnitCount))
+                }
+                return s.equals(key, n)
+            }
+            if let field = Field.allCases.first(where: { named($0.name) }) {
+                let bit = 1 << field.rawValue
+                if seen & bit != 0, p.error == nil { p.error = "duplicate key \"\(field.name)\"" }
+                seen |= bit
+                try scanField(field, &s, into: &p)
+            } else if named("ts") {
+                if sawTs, p.error == nil { p.error = "duplicate key \"ts\"" }
+                sawTs = true
+                switch try scanTimestamp(&s) {
+                case .value(let v): p.ts = v
+                case .null: p.ts = nil
+                case .invalid: if p.error == nil { p.error = "ts must be an RFC 3339 timestamp or epoch milliseconds" }
+                }
+            } else if named("metadata") {
+                if p.metadata != nil, p.error == nil { p.error = "duplicate key \"metadata\"" }
+                try scanMetadata(&s, into: &p)
+            } else {
+                try s.skipValue(depth: 2)
+            }
+        }
+        if p.error == nil, p.fields[Field.eventType.rawValue] == nil { p.error = "event_type is required" }
+        return p
+    }
+
+    private func scanField(_ field: Field, _ s: inout JSONScanner, into p: inout Pending) throws(JSONScanner.Failure) {
+        switch s.peek() {
+        case UInt8(ascii: "\""):
+            let span = try s.scanString()
+            guard p.error == nil else { return }
+            if field == .userId && span.isEmpty { return }
+            if field == .eventType {
+                guard !span.hasEscapes, Self.isValidEventType(s.bytes, span) else {
+                    p.error = "event_type must match ^[a-z][a-z0-9_]{0,63}$"
+                    return
+                }
+            } else if !field.limits.contains(span.scalarCount) || (span.hasEscapes && !field.limits.contains(
+                String(decoding: JSONString.unescape(s.bytes, span), as: UTF8.self).unicodeScalars.count))
+            {
+                let range = field.limits
+                p.error = range.lowerBound == 0
+                    ? "\(field.name) must be at most \(range.upperBound) characters"
+                    : "\(field.name) must be a string of \(range.lowerBound)-\(range.upperBound) characters"
+                return
+            }
+            p.fields[field.rawValue] = span
+        case UInt8(ascii: "n"):
+            try s.scanLiteral("null")
+        default:
+            try s.skipValue(depth: 2)
+            if p.error == nil { p.error = "\(field.name) must be a string" }
+        }
+    }
+
+    private func scanMetadata(_ s: inout JSONScanner, into p: inout Pending) throws(JSONScanner.Failure) {
+        switch s.peek() {
+        case UInt8(ascii: "{"):
+            let start = s.index
+            let depth = try s.skipValue(depth: 2)
+            guard p.error == nil else { return }
+            if depth > Self.maxMetadataDepth {
+                p.error = "metadata nesting exceeds \(Self.maxMetadataDepth) levels"
+            } else if Self.minifiedLength(s.bytes, start..<s.index) > Self.maxMetadataBytes {
+                p.error = "metadata exceeds \(Self.maxMetadataBytes) bytes"
+            } else {
+                p.metadata = start..<s.index
+            }
+        case UInt8(ascii: "n"):
+            try s.scanLiteral("null")
+        default:
+            try s.skipValue(depth: 2)
+            if p.error == nil { p.error = "metadata must be a JSON object" }
+        }
+    }
+
+    static func isValidEventType(_ b: UnsafeBufferPointer<UInt8>, _ span: JSONScanner.StringSpan) -> Bool {
+        let n = span.end - span.start
+        guard n >= 1, n <= 64 else { return false }
+        let c0 = b[span.start]
+        guard c0 >= 0x61 && c0 <= 0x7A else { return false }
+        for i in (span.start + 1)..<span.end {
+            let c = b[i]
+            guard (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x5F else { return false }
+        }
+        return true
+    }
+
+    /// Bytes of a validated JSON value without insignificant whitespace.
+    static func minifiedLength(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int {
+        var n = 0
+        forEachMinified(b, r) { _ in n += 1 }
+        return n
+    }
+
+    @inline(__always)
+    static func forEachMinified(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ body: (UInt8) -> Void) {
+        var inString = false
+        var escaped = false
+        for i in r {
+            let c = b[i]
+            if inString {
+                if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
+                body(c)
+            } else if c == 0x22 {
+                inString = true
+                body(c)
+            } else if c != 0x20 && c != 0x0A && c != 0x0D && c != 0x09 {
+                body(c)
+            }
+        }
+    }
+}

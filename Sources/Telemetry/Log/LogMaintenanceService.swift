@@ -1,0 +1,102 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Background work on closed segments: gzip each one after rotation, and delete those past raw retention.
+public final class LogMaintenanceService: Service, Sendable {
+    let directory: String
+    let retentionDays: Int
+    let now: @Sendable () -> Int64
+    let logger: Logger
+    private let queue: AsyncStream<SegmentName>
+    private let continuation: AsyncStream<SegmentName>.Continuation
+    /// Newest `ts` per closed segment, read once per segment.
+    private let newest = Mutex([String: Int64]())
+
+    public init(directory: String, retentionDays: Int, now: @escaping @Sendable () -> Int64, logger: Logger) {
+        self.directory = directory
+        self.retentionDays = retentionDays
+        self.now = now
+        self.logger = logger
+        (queue, continuation) = AsyncStream.makeStream(of: SegmentName.self)
+    }
+
+    /// Queues a closed segment for compression.
+    public func enqueue(_ name: SegmentName) { continuation.yield(name) }
+
+    public func run() async throws {
+        let stream = queue
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await name in stream.cancelOnGracefulShutdown() {
+                    self.compress(name)
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                    self.applyRetention()
+                    try? await Task.sleep(for: .seconds(3600))
+                }
+            }
+            try? await gracefulShutdown()
+            continuation.finish()
+            group.cancelAll()
+        }
+    }
+
+    /// Writes `<name>.gz` crash-safely, then removes the plain segment.
+    public func compress(_ name: SegmentName) {
+        let source = directory + "/" + name.uncompressed.fileName
+        let target = directory + "/" + name.gzipped.fileName
+        guard FileSystem.exists(source) else { return }
+        do {
+            try Gzip.compressFile(source, to: target + ".tmp")
+            try FileSystem.rename(target + ".tmp", target)
+            try FileSystem.fsyncDirectory(directory)
+            try FileSystem.unlink(source)
+            try FileSystem.fsyncDirectory(directory)
+            logger.info("compressed", metadata: ["segment": "\(name.gzipped)", "bytes": "\(FileSystem.size(target) ?? 0)"])
+        } catch {
+            try? FileSystem.unlink(target + ".tmp")
+            logger.error("compression failed", metadata: ["segment": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    /// Deletes closed segments whose newest `ts` is older than the retention period.
+    @discardableResult
+    public func applyRetention() -> [String] {
+        let cutoff = now() - Int64(retentionDays) * 86_400_000
+        var deleted: [String] = []
+        for file in FileSystem.list(directory).sorted() {
+            guard SegmentName(fileName: file) != nil, !file.hasSuffix(".tmp") else { continue }
+            guard let newestTs = newestTimestamp(file), newestTs < cutoff else { continue }
+            do {
+                try FileSystem.unlink(directory + "/" + file)
+                deleted.append(file)
+                newest.withLock { $0[file] = nil }
+                logger.info("deleted segment past retention", metadata: ["segment": "\(file)"])
+            } catch {
+                logger.error("retention delete failed", metadata: ["segment": "\(file)", "error": "\(error)"])
+            }
+        }
+        if !deleted.isEmpty { try? FileSystem.fsyncDirectory(directory) }
+        return deleted
+    }
+
+    private func newestTimestamp(_ file: String) -> Int64? {
+        if let known = newest.withLock({ $0[file] }) { return known }
+        var maxTs = Int64.min
+        do {
+            try SegmentReader.forEachLine(path: directory + "/" + file) { line, _ in
+                if let e = StoredEvent.parse(line) { maxTs = max(maxTs, e.ts) }
+            }
+        } catch {
+            logger.error("cannot read segment", metadata: ["segment": "\(file)", "error": "\(error)"])
+            return nil
+        }
+        guard maxTs != .min else { return nil }
+        newest.withLock { $0[file] = maxTs }
+        return maxTs
+    }
+}

@@ -1,0 +1,53 @@
+/// Reads the lines of log segments, plain or gzip-compressed, in order.
+public enum SegmentReader {
+    /// Calls `line` with every `\n`-terminated line of the file (without the `\n`) and its byte offset.
+    /// A last line without `\n` is passed to `torn` instead.
+    public static func forEachLine(
+        path: String, skipping skip: Int = 0,
+        _ line: (UnsafeBufferPointer<UInt8>, Int) throws -> Void,
+        torn: (Int, Int) -> Void = { _, _ in }
+    ) throws {
+        var carry: [UInt8] = []
+        var offset = 0
+        func feed(_ chunk: UnsafeBufferPointer<UInt8>) throws {
+            var start = 0
+            var i = 0
+            let n = chunk.count
+            while i < n {
+                guard let p = memchrIndex(chunk, from: i) else { break }
+                let length: Int
+                if carry.isEmpty {
+                    length = p - start
+                    if offset >= skip { try line(UnsafeBufferPointer(rebasing: chunk[start..<p]), offset) }
+                } else {
+                    carry.append(contentsOf: chunk[start..<p])
+                    length = carry.count
+                    if offset >= skip { try carry.withUnsafeBufferPointer { try line($0, offset) } }
+                }
+                offset += length + 1
+                carry.removeAll(keepingCapacity: true)
+                start = p + 1
+                i = start
+            }
+            if start < n { carry.append(contentsOf: chunk[start..<n]) }
+        }
+        if path.hasSuffix(".gz") {
+            try Gzip.decompressFile(path, chunk: feed)
+        } else {
+            let bytes = try FileSystem.readAll(path)
+            try bytes.withUnsafeBufferPointer { try feed($0) }
+        }
+        if !carry.isEmpty { torn(offset, carry.count) }
+    }
+
+    @inline(__always)
+    static func memchrIndex(_ b: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        guard from < b.count, let base = b.baseAddress else { return nil }
+        guard let hit = memchr(base + from, 0x0A, b.count - from) else { return nil }
+        return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

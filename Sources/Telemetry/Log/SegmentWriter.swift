@@ -1,0 +1,271 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Logging
+
+/// Owns the active segment. Callers hand it batches; one commit thread writes every batch waiting
+/// at that moment with one `write` and (in `fsync` mode) one `fdatasync`, then answers them all.
+///
+/// `@unchecked Sendable`: every mutable field is guarded by `condition`, or touched only by the commit thread.
+public final class SegmentWriter: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var directory: String
+        public var durability: Durability
+        public var rotateBytes: Int
+        public var io: any SegmentIO
+
+        public init(directory: String, durability: Durability = .fsync, rotateBytes: Int = 64 << 20, io: any SegmentIO = PosixSegmentIO()) {
+            self.directory = directory
+            self.durability = durability
+            self.rotateBytes = rotateBytes
+            self.io = io
+        }
+    }
+
+    private struct Job {
+        var batch: DecodedBatch
+        var done: CheckedContinuation<Void, any Error>
+    }
+
+    let options: Options
+    let now: @Sendable () -> Int64
+    let logger: Logger
+    private let condition = NSCondition()
+    private var rotation: SegmentRotation
+
+    // Guarded by `condition`.
+    private var pending: [Job] = []
+    private var closing = false
+    private var failure: StorageError?
+    private var thread: Thread?
+    private var rotateRequested = false
+    private var finished = false
+
+    // Commit thread only (and `init`).
+    private var fd: Int32 = -1
+    private var size = 0
+    private var segmentStart: Int64?
+
+    private let observer: (any CommitObserver)?
+    private let onRotate: @Sendable (SegmentName) -> Void
+    private let onFatal: @Sendable (StorageError) -> Void
+    private let stats: WriterStats
+
+    /// Opens (creating if needed) the active segment. Run `LogRecovery` first.
+    public init(
+        options: Options, nextSeq: Int, now: @escaping @Sendable () -> Int64, logger: Logger,
+        observer: (any CommitObserver)? = nil, stats: WriterStats = WriterStats(),
+        onRotate: @escaping @Sendable (SegmentName) -> Void = { _ in },
+        onFatal: @escaping @Sendable (StorageError) -> Void = { _ in }
+    ) throws {
+        self.options = options
+        self.now = now
+        self.logger = logger
+        self.observer = observer
+        self.stats = stats
+        self.onRotate = onRotate
+        self.onFatal = onFatal
+        self.rotation = SegmentRotation(directory: options.directory, nextSeq: nextSeq)
+        try openActive()
+        segmentStart = size > 0 ? rotation.firstReceivedAt() : nil
+        stats.setActiveBytes(size)
+        let thread = Thread { [unowned self] in self.commitLoop() }
+        thread.name = "telemetry-segment-writer"
+        self.thread = thread
+        thread.start()
+    }
+
+    public var activePath: String { options.directory + "/" + SegmentName.active }
+
+    /// Where the next commit will start.
+    public var isHealthy: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return failure == nil && !closing
+    }
+
+    /// Appends the batch's lines whole, returning once they are durable (or written, in `write` mode).
+    public func append(_ batch: DecodedBatch) async throws {
+        guard !batch.lines.isEmpty else { return }
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            condition.lock()
+            if let failure {
+                condition.unlock()
+                done.resume(throwing: failure)
+                return
+            }
+            if closing {
+                condition.unlock()
+                done.resume(throwing: StorageError.unavailable)
+                return
+            }
+            pending.append(Job(batch: batch, done: done))
+            if pending.count == 1 { condition.signal() }
+            condition.unlock()
+        }
+    }
+
+    /// Asks the commit thread to close the active segment now if it is due (midnight) or `force`d.
+    public func requestRotation() {
+        condition.lock()
+        rotateRequested = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Finishes every batch already handed over, closes the segment and stops the commit thread.
+    public func close() {
+        condition.lock()
+        closing = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
+    }
+
+    private func commitLoop() {
+        while true {
+            condition.lock()
+            while pending.isEmpty && !closing && !rotateRequested {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
+                if pending.isEmpty && !closing && segmentDue() { break }
+            }
+            let jobs = pending
+            pending = []
+            let stop = closing && jobs.isEmpty
+            let forced = rotateRequested
+            rotateRequested = false
+            let failed = failure
+            condition.unlock()
+
+            if let failed {
+                for job in jobs { job.done.resume(throwing: failed) }
+                if stop { break }
+                continue
+            }
+            if stop { break }
+            if forced || segmentDue() { rotate() }
+            if !jobs.isEmpty { commit(jobs) }
+        }
+        if fd >= 0 {
+            if failure == nil { _ = fsync(fd) }
+            Glibc.close(fd)
+            fd = -1
+        }
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Due at the size limit, or when the segment holds data and the UTC date has changed since it began.
+    private func segmentDue() -> Bool {
+        guard size > 0 else { return false }
+        if size >= options.rotateBytes { return true }
+        guard let segmentStart else { return false }
+        return CivilDate(epochMilliseconds: segmentStart) != CivilDate(epochMilliseconds: now())
+    }
+
+    private func commit(_ jobs: [Job]) {
+        let before = size
+        let started = DispatchTime.now().uptimeNanoseconds
+        var buffer: [UInt8]
+        if jobs.count == 1 {
+            buffer = jobs[0].batch.lines
+        } else {
+            buffer = []
+            buffer.reserveCapacity(jobs.reduce(0) { $0 + $1.batch.lines.count })
+            for job in jobs { buffer.append(contentsOf: job.batch.lines) }
+        }
+        var written = 0
+        var writeError: Int32 = 0
+        buffer.withUnsafeBytes { raw in
+            while written < raw.count {
+                let n = options.io.write(fd, UnsafeRawBufferPointer(rebasing: raw[written...]))
+                if n < 0 {
+                    writeError = Int32(-n)
+                    return
+                }
+                if n == 0 {
+                    writeError = EIO
+                    return
+                }
+                written += n
+            }
+        }
+        if writeError != 0 {
+            let cut = ftruncate(fd, off_t(before)) == 0
+            logger.error("segment write failed; batch cut back", metadata: [
+                "errno": "\(writeError)", "written": "\(written)", "truncated": "\(cut)",
+            ])
+            stats.batchFailed(reason: writeError == ENOSPC ? "disk_full" : "io_error", count: jobs.count)
+            let error = StorageError.writeFailed(errno: writeError)
+            if !cut {
+                fail(error: .syncFailed(errno: errno), jobs: jobs)
+                return
+            }
+            for job in jobs { job.done.resume(throwing: error) }
+            return
+        }
+        if options.durability == .fsync {
+            let syncStarted = DispatchTime.now().uptimeNanoseconds
+            let e = options.io.datasync(fd)
+            stats.recordSync(nanoseconds: DispatchTime.now().uptimeNanoseconds - syncStarted)
+            if e != 0 {
+                logger.critical("fdatasync failed; the log stops taking writes", metadata: ["errno": "\(e)"])
+                fail(error: .syncFailed(errno: e), jobs: jobs)
+                return
+            }
+        }
+        size += written
+        if segmentStart == nil { segmentStart = now() }
+        stats.setActiveBytes(size)
+        stats.recordCommit(batches: jobs.count, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+        observer?.committed(jobs.map(\.batch), through: LogPosition(seq: rotation.nextSeq, offset: size))
+        for job in jobs { job.done.resume() }
+    }
+
+    /// An fsync failure is not retried: the data's fate is unknown, so the process must restart and recover.
+    private func fail(error: StorageError, jobs: [Job]) {
+        condition.lock()
+        failure = error
+        condition.unlock()
+        for job in jobs { job.done.resume(throwing: error) }
+        stats.batchFailed(reason: "sync_failed", count: jobs.count)
+        onFatal(error)
+    }
+
+    private func openActive() throws {
+        fd = open(activePath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileError("open", activePath) }
+        var st = stat()
+        fstat(fd, &st)
+        size = Int(st.st_size)
+        try FileSystem.fsyncDirectory(options.directory)
+    }
+
+    private func rotate() {
+        guard size > 0 else { return }
+        if options.durability == .write, fsync(fd) != 0 {
+            fail(error: .syncFailed(errno: errno), jobs: [])
+            return
+        }
+        Glibc.close(fd)
+        fd = -1
+        let stamp = SegmentName.stamp(epochMilliseconds: segmentStart ?? now())
+        do {
+            let name = try rotation.close(activePath: activePath, stamp: stamp)
+            logger.info("rotated", metadata: ["segment": "\(name)", "bytes": "\(size)"])
+            segmentStart = nil
+            try openActive()
+            stats.setActiveBytes(size)
+            onRotate(name)
+        } catch {
+            logger.error("rotation failed", metadata: ["error": "\(error)"])
+            do {
+                try openActive()
+            } catch {
+                fail(error: .syncFailed(errno: EIO), jobs: [])
+            }
+        }
+    }
+}

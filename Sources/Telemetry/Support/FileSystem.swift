@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A failed file operation: what was tried, on which path, and the system's reason.
+public struct FileError: Error, CustomStringConvertible, Sendable {
+    public var operation: String
+    public var path: String
+    public var code: Int32
+
+    public init(_ operation: String, _ path: String, code: Int32 = errno) {
+        self.operation = operation
+        self.path = path
+        self.code = code
+    }
+
+    public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
+}
+
+/// Small POSIX helpers for crash-safe file handling.
+public enum FileSystem {
+    public static func fsyncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError("open", path) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw FileError("fsync", path) }
+    }
+
+    public static func rename(_ from: String, _ to: String) throws {
+        guard Glibc.rename(from, to) == 0 else { throw FileError("rename", from) }
+    }
+
+    public static func unlink(_ path: String) throws {
+        guard Glibc.unlink(path) == 0 || errno == ENOENT else { throw FileError("unlink", path) }
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func size(_ path: String) -> Int? {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : nil
+    }
+
+    public static func list(_ directory: String) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    }
+
+    public static func makeDirectory(_ path: String) throws {
+        guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw FileError("mkdir", path) }
+    }
+
+    public static func readAll(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError("open", path) }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError("read", path)
+            }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    /// Writes `bytes` to `path` crash-safely: a `.tmp` sibling, fsync, rename, fsync of the directory.
+    public static func writeAtomically(_ path: String, _ bytes: some Collection<UInt8>) throws {
+        let tmp = path + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileError("open", tmp) }
+        let data = Array(bytes)
+        var done = 0
+        while done < data.count {
+            let n = data.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let e = FileError("write", tmp)
+                close(fd)
+                try? unlink(tmp)
+                throw e
+            }
+            done += n
+        }
+        guard fsync(fd) == 0 else {
+            let e = FileError("fsync", tmp)
+            close(fd)
+            try? unlink(tmp)
+            throw e
+        }
+        close(fd)
+        try rename(tmp, path)
+        try fsyncDirectory((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+    }
+}

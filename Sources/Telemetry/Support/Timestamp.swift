@@ -1,0 +1,97 @@
+/// Timestamps as integer UTC epoch milliseconds: parsed from RFC 3339 and written in the log's canonical form.
+public enum Timestamp {
+    /// Parses RFC 3339 (`T` or space, optional fraction, `Z` or ±HH:MM) into epoch milliseconds.
+    public static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        let n = b.count
+        guard n >= 20 else { return nil }
+        func d(_ i: Int) -> Int? {
+            let c = b[i] &- 48
+            return c < 10 ? Int(c) : nil
+        }
+        func num(_ i: Int, _ len: Int) -> Int? {
+            var v = 0
+            for k in i..<(i + len) {
+                guard let x = d(k) else { return nil }
+                v = v * 10 + x
+            }
+            return v
+        }
+        guard let year = num(0, 4), b[4] == 45, let month = num(5, 2), b[7] == 45, let day = num(8, 2),
+            b[10] == 84 || b[10] == 116 || b[10] == 32,
+            let hour = num(11, 2), b[13] == 58, let minute = num(14, 2), b[16] == 58, let second = num(17, 2),
+            (1...12).contains(month), day >= 1, day <= CivilDate.daysInMonth(year: year, month: month),
+            hour < 24, minute < 60, second <= 60
+        else { return nil }
+        var i = 19
+        var millis = 0
+        if i < n, b[i] == 46 {
+            i += 1
+            var digits = 0
+            while i < n, let x = d(i) {
+                if digits < 3 { millis = millis * 10 + x }
+                digits += 1
+                i += 1
+            }
+            guard digits > 0 else { return nil }
+            for _ in digits..<max(digits, 3) { millis *= 10 }
+        }
+        guard i < n else { return nil }
+        var offsetMinutes = 0
+        switch b[i] {
+        case 90, 122:  // Z z
+            i += 1
+        case 43, 45:  // + -
+            guard i + 6 == n, let oh = num(i + 1, 2), b[i + 3] == 58, let om = num(i + 4, 2), oh < 24, om < 60
+            else { return nil }
+            offsetMinutes = (oh * 60 + om) * (b[i] == 45 ? -1 : 1)
+            i += 6
+        default:
+            return nil
+        }
+        guard i == n else { return nil }
+        let days = Int64(CivilDate(year: year, month: month, day: day).dayNumber)
+        let secs = days * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59)) - Int64(offsetMinutes * 60)
+        return secs * 1000 + Int64(millis)
+    }
+
+    public static func parse(_ string: String) -> Int64? {
+        var s = string
+        return s.withUTF8 { parse($0) }
+    }
+
+    /// Appends `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    public static func write(_ ms: Int64, into out: inout [UInt8]) {
+        let date = CivilDate(epochMilliseconds: ms)
+        let c = date.components
+        var rem = Int(ms - date.startMilliseconds)
+        let millis = rem % 1000
+        rem /= 1000
+        func put(_ v: Int, _ width: Int) {
+            var div = 1
+            for _ in 1..<width { div *= 10 }
+            var v = v
+            while div > 0 {
+                out.append(UInt8(48 + (v / div) % 10))
+                v %= div
+                div /= 10
+            }
+        }
+        put(c.year, 4); out.append(45); put(c.month, 2); out.append(45); put(c.day, 2)
+        out.append(84)
+        put(rem / 3600, 2); out.append(58); put(rem / 60 % 60, 2); out.append(58); put(rem % 60, 2)
+        out.append(46); put(millis, 3); out.append(90)
+    }
+
+    public static func string(_ ms: Int64) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        write(ms, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ`, the form the API answers with.
+    public static func secondsString(_ ms: Int64) -> String {
+        let full = string(ms)
+        return String(full.prefix(19)) + "Z"
+    }
+}
