@@ -20,8 +20,9 @@ struct CORSPolicy: Sendable {
         return h
     }
 
+    /// The preflight answer; the origin headers are added by `CORSMiddleware` like on every answer.
     func preflight(for request: Request) -> Response {
-        var h = headers(for: request)
+        var h = HTTPFields()
         h[.accessControlAllowMethods] = "POST, OPTIONS"
         h[.accessControlAllowHeaders] = request.headers[.accessControlRequestHeaders] ?? "Content-Type"
         h[.accessControlMaxAge] = "86400"

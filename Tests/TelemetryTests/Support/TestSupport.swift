@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import Synchronization
+@testable import Telemetry
+
+/// A fresh directory under /tmp, removed when the test is done with it.
+final class TempDirectory: Sendable {
+    let path: String
+
+    init() {
+        path = NSTemporaryDirectory() + "telemetry-test-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func files() -> [String] { FileSystem.list(path).sorted() }
+
+    func read(_ name: String) -> String {
+        (try? String(contentsOfFile: path + "/" + name, encoding: .utf8)) ?? ""
+    }
+
+    func lines(_ name: String = SegmentName.active) -> [String] {
+        read(name).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+    }
+}
+
+/// A clock tests move by hand.
+final class ManualClock: Sendable {
+    private let value: Mutex<Int64>
+
+    init(_ iso: String = "2025-10-21T10:00:00Z") { value = Mutex(Timestamp.parse(iso)!) }
+
+    var now: @Sendable () -> Int64 { { self.value.withLock { $0 } } }
+    func set(_ iso: String) { value.withLock { $0 = Timestamp.parse(iso)! } }
+    func advance(ms: Int64) { value.withLock { $0 += ms } }
+}
+
+let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+func body(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+func decode(_ text: String, at iso: String = "2025-10-21T10:00:00Z") throws(BatchError) -> DecodedBatch {
+    let bytes = Array(text.utf8)
+    return try bytes.withUnsafeBufferPointer { b throws(BatchError) in
+        try EventDecoder().decode(b, receivedAt: Timestamp.parse(iso)!)
+    }
+}
+
+extension DecodedBatch {
+    var lineStrings: [String] {
+        String(decoding: lines, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+}
+
+func testConfiguration(_ dir: TempDirectory) -> TelemetryConfiguration {
+    var c = TelemetryConfiguration()
+    c.dataDirectory = dir.path
+    c.port = 0
+    c.rateLimit = 0
+    c.dashKeys = ["test-key"]
+    return c
+}
