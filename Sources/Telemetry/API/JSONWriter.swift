@@ -36,12 +36,11 @@ struct JSONWriter {
     mutating func int(_ v: Int) { raw(String(v)) }
     mutating func bool(_ v: Bool) { raw(v ? "true" : "false") }
 
-    /// A number rounded to `places` decimals, always with a fraction (`42.0`).
+    /// A number rounded half-to-even to `places` decimals (as Python's `round`), always with a fraction (`42.0`).
     mutating func number(_ v: Double, places: Int) {
         var scale = 1.0
         for _ in 0..<places { scale *= 10 }
-        let r = (v * scale).rounded(.toNearestOrAwayFromZero) / scale
-        raw(r == r.rounded() ? String(format: "%.1f", r) : "\(r)")
+        raw(String(format: "%.\(places)f", (v * scale).rounded(.toNearestOrEven) / scale))
     }
 
     mutating func field(_ k: String, _ v: String) { key(k); string(v) }

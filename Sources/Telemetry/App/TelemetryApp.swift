@@ -13,6 +13,10 @@ public final class TelemetryApp: Sendable {
     public let writerStats: WriterStats
     public let dedup: DedupCache
     public let recovery: LogRecovery.Report
+    public let index: DayIndex
+    public let aggregates: AggregateStore
+    public let indexReport: IndexLoader.Report
+    public let rollups: RollupService
     let logger: Logger
     let now: @Sendable () -> Int64
     let startedAt = ContinuousClock.now
@@ -28,6 +32,9 @@ public final class TelemetryApp: Sendable {
         self.logger = logger
         self.now = now
         let directory = configuration.dataDirectory
+        if configuration.dashKeys.isEmpty {
+            logger.warning("no dash key configured: the usage API answers 503 until one is set (--dash-key)")
+        }
         recovery = try LogRecovery(directory: directory, logger: logger).run()
         dedup = DedupCache(windowSeconds: configuration.dedupWindowSeconds, maxIds: configuration.dedupMaxIds)
         try LogReplay(directory: directory, logger: logger).replayRecentIds(into: dedup, now: now())
@@ -35,10 +42,16 @@ public final class TelemetryApp: Sendable {
             directory: directory, retentionDays: configuration.rawRetentionDays, now: now, logger: logger)
         self.maintenance = maintenance
         for name in recovery.uncompressed { maintenance.enqueue(name) }
+        aggregates = try AggregateStore(dataDirectory: directory, logger: logger)
+        index = DayIndex(hasher: SipHash(key: try aggregates.hashKey()))
+        indexReport = try IndexLoader(dataDirectory: directory, logger: logger).open(index, store: aggregates)
+        rollups = RollupService(
+            job: RollupJob(configuration: configuration), index: index, store: RollupStore(dataDirectory: directory),
+            aggregates: aggregates, maintenance: maintenance, now: now, logger: logger)
         writerStats = WriterStats()
         writer = try SegmentWriter(
             options: .init(directory: directory, durability: configuration.durability, rotateBytes: configuration.rotateBytes, io: io),
-            nextSeq: SegmentRotation.nextSeq(in: directory), now: now, logger: logger, stats: writerStats,
+            nextSeq: indexReport.nextSeq, now: now, logger: logger, observer: index, stats: writerStats,
             onRotate: { maintenance.enqueue($0) }, onFatal: onFatal)
         ingestStats = IngestStats()
         ingestor = EventIngestor(writer: writer, dedup: dedup, stats: ingestStats, now: now)
@@ -53,6 +66,8 @@ public final class TelemetryApp: Sendable {
             cors: CORSPolicy(origins: configuration.corsOrigins), now: now
         ).addRoutes(to: router)
         HealthController(writer: writer, startedAt: startedAt).addRoutes(to: router)
+        let keyed = router.group("api/analytics").add(middleware: DashKeyMiddleware(auth: DashKeyAuth(keys: configuration.dashKeys)))
+        UsageController(index: index, rollups: rollups.store, funnel: configuration.funnel, now: now).addRoutes(to: keyed)
         return router
     }
 
@@ -63,7 +78,8 @@ public final class TelemetryApp: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "telemetryd"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
-        app.addServices(LogCloser(writer: writer), maintenance)
+        // Services stop in reverse order: the server first, then rollups, then the log, then the last aggregate flush.
+        app.addServices(AggregateFlushService(index: index, store: aggregates, logger: logger), LogCloser(writer: writer), maintenance, rollups)
         return app
     }
 }

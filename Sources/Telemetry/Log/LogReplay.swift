@@ -10,11 +10,18 @@ public struct LogReplay {
         self.logger = logger
     }
 
+    /// Closed segments by sequence number.
+    public func segments() -> [SegmentName] {
+        FileSystem.list(directory).compactMap(SegmentName.init(fileName:)).sorted()
+    }
+
+    public func path(_ name: SegmentName) -> String { directory + "/" + name.fileName }
+    public var activePath: String { directory + "/" + SegmentName.active }
+
     /// Closed segments by sequence number, then the active segment.
     public func files() -> [String] {
-        let names = FileSystem.list(directory).compactMap(SegmentName.init(fileName:)).sorted()
-        var files = names.map { directory + "/" + $0.fileName }
-        if FileSystem.exists(directory + "/" + SegmentName.active) { files.append(directory + "/" + SegmentName.active) }
+        var files = segments().map(path)
+        if FileSystem.exists(activePath) { files.append(activePath) }
         return files
     }
 

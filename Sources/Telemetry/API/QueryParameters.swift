@@ -1,0 +1,23 @@
+import Hummingbird
+
+/// Reads and validates the query parameters of the keyed endpoints; a bad one is a 400 with its reason.
+struct QueryParameters {
+    let request: Request
+    let today: CivilDate
+
+    func integer(_ name: String, default value: Int, _ range: ClosedRange<Int>) throws -> Int {
+        guard let text = request.uri.queryParameters[Substring(name)] else { return value }
+        guard let n = Int(text), range.contains(n) else {
+            throw APIError(.badRequest, "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return n
+    }
+
+    /// `end` as YYYY-MM-DD, not after today; today when absent.
+    func end() throws -> CivilDate {
+        guard let text = request.uri.queryParameters["end"] else { return today }
+        guard let date = CivilDate(iso: text) else { throw APIError(.badRequest, "end must be a date YYYY-MM-DD") }
+        guard date <= today else { throw APIError(.badRequest, "end may not be later than today (\(today))") }
+        return date
+    }
+}

@@ -1,0 +1,78 @@
+import Synchronization
+
+/// The exact day index: per UTC date, counts by type and feature and the set of users.
+/// Fed by the writer as batches become durable; read by the usage queries. Memory grows with
+/// distinct users, features and dates, not with events.
+public final class DayIndex: CommitObserver, Sendable {
+    struct State {
+        var days: [Int: DayAggregate] = [:]
+        var users = UserDirectory()
+        var types = NameTable()
+        var features = NameTable()
+        var position = LogPosition(seq: 1, offset: 0)
+        var dirty: Set<Int> = []
+        /// Bumped on every change, so cached answers know they are stale.
+        var version = 0
+    }
+
+    let hasher: SipHash
+    let state = Mutex(State())
+
+    public init(hasher: SipHash) { self.hasher = hasher }
+
+    public var position: LogPosition { state.withLock { $0.position } }
+
+    public func committed(_ batches: [DecodedBatch], through position: LogPosition) {
+        state.withLock { s in
+            for batch in batches {
+                batch.lines.withUnsafeBufferPointer { b in
+                    for r in batch.records {
+                        Self.add(&s, hasher, day: Int(r.day), b, type: r.eventType, feature: r.feature, user: r.user)
+                    }
+                }
+            }
+            s.position = position
+            s.version &+= 1
+        }
+    }
+
+    /// Adds one stored event read back from the log.
+    func add(_ event: StoredEvent, line: UnsafeBufferPointer<UInt8>, to s: inout State) {
+        Self.add(&s, hasher, day: CivilDate(epochMilliseconds: event.ts).dayNumber, line,
+                 type: event.eventType, feature: event.feature, user: event.user)
+    }
+
+    @inline(__always)
+    static func add(_ s: inout State, _ hasher: SipHash, day: Int, _ b: UnsafeBufferPointer<UInt8>,
+                    type: Range<Int>, feature: Range<Int>?, user: Range<Int>?) {
+        let t = s.types.id(UnsafeBufferPointer(rebasing: b[type]))
+        let f = feature.map { s.features.id(UnsafeBufferPointer(rebasing: b[$0])) }
+        let u = user.map { s.users.id(hasher.hash(UnsafeBufferPointer(rebasing: b[$0]))) }
+        s.days[day, default: DayAggregate()].add(type: t, feature: f, user: u)
+        s.dirty.insert(day)
+    }
+
+    /// Drops the dates before `oldest`.
+    public func prune(before oldest: CivilDate) -> Int {
+        state.withLock { s in
+            let old = s.days.keys.filter { $0 < oldest.dayNumber }
+            for d in old {
+                s.days[d] = nil
+                s.dirty.insert(d)
+            }
+            if !old.isEmpty { s.version &+= 1 }
+            return old.count
+        }
+    }
+
+    public var dayCount: Int { state.withLock { $0.days.count } }
+    public var userCount: Int { state.withLock { $0.users.count } }
+
+    /// An estimate of the bytes the index holds.
+    public var memoryBytes: Int {
+        state.withLock { s in
+            s.days.values.reduce(0) { $0 + $1.memoryBytes } + s.users.memoryBytes
+                + (s.types.names + s.features.names).reduce(0) { $0 + $1.count + 32 }
+        }
+    }
+}

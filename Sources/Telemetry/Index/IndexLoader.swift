@@ -1,0 +1,80 @@
+import Logging
+
+/// Opens the day index at start-up: aggregates from disk, then the part of the raw log they do not cover.
+public struct IndexLoader {
+    public struct Report: Sendable {
+        public var loadedDays = 0
+        public var replayedEvents = 0
+        public var rebuilt = false
+        public var nextSeq = 1
+    }
+
+    let dataDirectory: String
+    let logger: Logger
+
+    public init(dataDirectory: String, logger: Logger) {
+        self.dataDirectory = dataDirectory
+        self.logger = logger
+    }
+
+    /// Loads `index` from `store` and replays the raw log past the stored position.
+    public func open(_ index: DayIndex, store: AggregateStore) throws -> Report {
+        let loaded = store.load(into: index)
+        let replay = LogReplay(directory: dataDirectory, logger: logger)
+        var report = Report(loadedDays: loaded.days)
+        let floor = loaded.position?.seq ?? 1
+        report.nextSeq = SegmentRotation.nextSeq(in: dataDirectory, atLeast: floor)
+        let activeSize = FileSystem.size(dataDirectory + "/" + SegmentName.active) ?? 0
+        let segments = replay.segments()
+
+        if let position = loaded.position, position.seq == report.nextSeq ? position.offset <= activeSize : true {
+            let damaged = Set(loaded.damaged)
+            var noClearing: Set<Int>? = nil
+            if !damaged.isEmpty {
+                // Damaged dates come back whole from the raw log.
+                for path in replay.files() { report.replayedEvents += try replayFile(path, skip: 0, into: index, only: damaged, clearing: &noClearing) }
+            }
+            // Everything before `position` is in the aggregates.
+            for name in segments where name.seq >= position.seq {
+                let skip = name.seq == position.seq ? position.offset : 0
+                report.replayedEvents += try replayFile(replay.path(name), skip: skip, into: index, except: damaged, clearing: &noClearing)
+            }
+            let skip = report.nextSeq == position.seq ? position.offset : 0
+            report.replayedEvents += try replayFile(replay.activePath, skip: skip, into: index, except: damaged, clearing: &noClearing)
+        } else {
+            // Rebuild the dates the raw log holds; aggregates of older dates (past raw retention) stay.
+            report.rebuilt = true
+            var cleared: Set<Int>? = []
+            for path in replay.files() {
+                report.replayedEvents += try replayFile(path, skip: 0, into: index, clearing: &cleared)
+            }
+            logger.info("rebuilt day index from the raw log", metadata: ["events": "\(report.replayedEvents)"])
+        }
+        index.state.withLock { $0.position = LogPosition(seq: report.nextSeq, offset: activeSize) }
+        try store.flush(index)
+        return report
+    }
+
+    /// Adds the events of one file; with `clearing`, a date's stored aggregate is dropped before its first raw event.
+    private func replayFile(
+        _ path: String, skip: Int, into index: DayIndex, only: Set<Int>? = nil, except: Set<Int> = [],
+        clearing: inout Set<Int>?
+    ) throws -> Int {
+        guard FileSystem.exists(path) else { return 0 }
+        var count = 0
+        var cleared = clearing
+        try index.state.withLock { s in
+            try SegmentReader.forEachLine(path: path, skipping: skip) { line, _ in
+                guard let e = StoredEvent.parse(line) else { return }
+                let day = CivilDate(epochMilliseconds: e.ts).dayNumber
+                if let only, !only.contains(day) { return }
+                if except.contains(day) { return }
+                if cleared?.insert(day).inserted == true { s.days[day] = nil }
+                index.add(e, line: line, to: &s)
+                count += 1
+            }
+        }
+        clearing = cleared
+        return count
+    }
+}
