@@ -57,6 +57,12 @@ public final class TelemetryApp: Sendable {
         ingestor = EventIngestor(writer: writer, dedup: dedup, stats: ingestStats, now: now)
     }
 
+    /// Closes the log and writes the aggregates, as a graceful shutdown does.
+    public func close() throws {
+        writer.close()
+        try aggregates.flush(index)
+    }
+
     public func buildRouter() -> Router<TelemetryRequestContext> {
         let router = Router(context: TelemetryRequestContext.self)
         router.add(middleware: ErrorMiddleware())

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import Telemetry
+
+@Suite struct RestartTests {
+    static let funnel = ["page_view", "action", "conversion"]
+
+    static func fill(_ app: TelemetryApp, batches: Int, seed: UInt64, now: Int64) async throws {
+        var random = RandomEvents(rng: SplitMix(state: seed), now: now)
+        for _ in 0..<batches { _ = try await app.ingestor.ingest(Array(random.batch(100).utf8)) }
+    }
+
+    static func answers(_ index: DayIndex, today: CivilDate) -> [UsageReport] {
+        [1, 7, 30, 90, 200, 365].map { index.usage(end: today, days: $0, funnel: funnel) }
+            + [index.usage(end: today.adding(days: -120), days: 30, funnel: funnel)]
+    }
+
+    @Test func answersAreIdenticalAfterRestartCrashRetentionAndDamage() async throws {
+        let dir = TempDirectory()
+        let clock = ManualClock("2025-10-21T10:00:00Z")
+        var config = testConfiguration(dir)
+        config.rotateBytes = 64 << 10
+        let today = CivilDate(iso: "2025-10-21")!
+
+        let first = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        try await Self.fill(first, batches: 30, seed: 11, now: clock.now())
+        let expected = Self.answers(first.index, today: today)
+        #expect(expected[5].totalEvents > 2000)
+        try first.close()
+
+        // A clean restart loads the aggregates and replays nothing.
+        let second = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        #expect(!second.indexReport.rebuilt)
+        #expect(second.indexReport.replayedEvents == 0)
+        #expect(Self.answers(second.index, today: today) == expected)
+
+        // A crash after more events (no final flush): the log past the stored position is replayed.
+        try await Self.fill(second, batches: 10, seed: 12, now: clock.now())
+        let afterMore = Self.answers(second.index, today: today)
+        second.writer.close()
+        let third = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        #expect(third.indexReport.replayedEvents > 0)
+        #expect(Self.answers(third.index, today: today) == afterMore)
+        try third.close()
+
+        // Raw segments gone (retention): the aggregates still answer exactly.
+        for file in dir.files() where file.hasPrefix("analytics_events") { try FileSystem.unlink(dir.path + "/" + file) }
+        let fourth = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        #expect(Self.answers(fourth.index, today: today) == afterMore)
+        try fourth.close()
+    }
+
+    @Test func damagedAggregatesAreRebuiltFromTheRawLog() async throws {
+        let dir = TempDirectory()
+        let clock = ManualClock("2025-10-21T10:00:00Z")
+        let config = testConfiguration(dir)
+        let today = CivilDate(iso: "2025-10-21")!
+        let first = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        try await Self.fill(first, batches: 10, seed: 5, now: clock.now())
+        let expected = Self.answers(first.index, today: today)
+        try first.close()
+
+        // One day file flipped: that date comes back from the raw log.
+        let aggregates = dir.path + "/aggregates"
+        let dayFile = FileSystem.list(aggregates).first { $0.hasPrefix("day-") }!
+        var bytes = try FileSystem.readAll(aggregates + "/" + dayFile)
+        bytes[bytes.count / 2] ^= 0xFF
+        try FileSystem.writeAtomically(aggregates + "/" + dayFile, bytes)
+        let second = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        #expect(Self.answers(second.index, today: today) == expected)
+        try second.close()
+
+        // The manifest gone: everything is rebuilt.
+        try FileSystem.unlink(aggregates + "/manifest")
+        let third = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        #expect(third.indexReport.rebuilt)
+        #expect(Self.answers(third.index, today: today) == expected)
+        try third.close()
+    }
+}
