@@ -1,0 +1,107 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Telemetry
+
+/// Counts every id stored in the data directory, and the lines that do not parse.
+func storedIds(_ directory: String) throws -> (ids: [String: Int], malformed: Int) {
+    var ids: [String: Int] = [:]
+    var malformed = 0
+    let replay = LogReplay(directory: directory, logger: quietLogger)
+    for path in replay.files() {
+        try SegmentReader.forEachLine(path: path, { line, _ in
+            guard let e = StoredEvent.parse(line), let id = e.id else {
+                malformed += 1
+                return
+            }
+            ids[String(decoding: UnsafeBufferPointer(rebasing: line[id]), as: UTF8.self), default: 0] += 1
+        }, torn: { _, _ in malformed += 1 })
+    }
+    return (ids, malformed)
+}
+
+/// Clients sending batches of unique ids; every id in an answered 200 is recorded as acknowledged.
+final class LoadClients: Sendable {
+    let acknowledged = Mutex<[String]>([])
+    let running = Atomic<Bool>(true)
+    let port = Mutex(0)
+
+    func start(clients: Int, batchSize: Int = 20) -> [Thread] {
+        (0..<clients).map { client in
+            let thread = Thread {
+                var n = 0
+                while self.running.load(ordering: .relaxed) {
+                    let ids = (0..<batchSize).map { "c\(client)-\(n)-\($0)" }
+                    n += 1
+                    let events = ids.map { #"{"event_type":"action","id":"\#($0)","user_id":"u\#(client)"}"# }
+                    let reply = RawHTTP(port: self.port.withLock { $0 }).post("/api/analytics/event", #"{"events":[\#(events.joined(separator: ","))]}"#)
+                    if let reply, reply.status == 200, reply.body.contains(#""logged":\#(batchSize)"#) {
+                        self.acknowledged.withLock { $0 += ids }
+                    } else if reply == nil {
+                        Thread.sleep(forTimeInterval: 0.01)
+                    }
+                }
+            }
+            thread.start()
+            return thread
+        }
+    }
+}
+
+@Suite(.serialized) struct KillTests {
+    @Test func killNineDuringConcurrentLoadLosesNoAcknowledgedEvent() async throws {
+        let dir = TempDirectory()
+        let data = dir.path + "/data"
+        let load = LoadClients()
+        var daemon = try Daemon(dataDirectory: data, arguments: ["--rotate-bytes", "65536"])
+        load.port.withLock { $0 = daemon.port }
+        let threads = load.start(clients: 4)
+        for _ in 0..<4 {
+            try await Task.sleep(for: .milliseconds(700))
+            daemon.kill9()
+            daemon = try Daemon(dataDirectory: data, arguments: ["--rotate-bytes", "65536"], port: daemon.port)
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        load.running.store(false, ordering: .relaxed)
+        for t in threads { while !t.isFinished { try await Task.sleep(for: .milliseconds(10)) } }
+        #expect(daemon.terminate() == 0)
+        let acked = load.acknowledged.withLock { $0 }
+        let stored = try storedIds(data)
+        #expect(acked.count > 1000)
+        #expect(stored.malformed == 0)
+        #expect(acked.filter { stored.ids[$0] != 1 }.isEmpty)
+        #expect(stored.ids.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test func sigtermUnderLoadExitsZeroAndKeepsEveryAcknowledgedEvent() async throws {
+        let dir = TempDirectory()
+        let data = dir.path + "/data"
+        let load = LoadClients()
+        let daemon = try Daemon(dataDirectory: data)
+        load.port.withLock { $0 = daemon.port }
+        let threads = load.start(clients: 4)
+        try await Task.sleep(for: .milliseconds(800))
+        let started = Date()
+        #expect(daemon.terminate() == 0)
+        #expect(Date().timeIntervalSince(started) < 10)
+        load.running.store(false, ordering: .relaxed)
+        for t in threads { while !t.isFinished { try await Task.sleep(for: .milliseconds(10)) } }
+        let stored = try storedIds(data)
+        #expect(load.acknowledged.withLock { $0 }.allSatisfy { stored.ids[$0] == 1 })
+        #expect(stored.malformed == 0)
+    }
+
+    @Test func badSettingStopsStartUpWithOneLineAndExitTwo() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Daemon.binary)
+        process.arguments = ["serve", "--durability", "sometimes"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 2)
+        #expect(text == "telemetryd: --durability must be fsync or write, not \"sometimes\"\n")
+    }
+}
