@@ -20,11 +20,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CTelemetryShims", path: "Sources/CTelemetryShims"),
         .target(
             name: "Telemetry",
             dependencies: [
-                "CZlib",
+                "CTelemetryShims",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

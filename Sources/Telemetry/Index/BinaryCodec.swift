@@ -1,4 +1,4 @@
-import CZlib
+import CTelemetryShims
 
 /// Little-endian binary records with a magic, a version and a CRC-32 trailer.
 struct BinaryWriter {

@@ -3,9 +3,9 @@ public struct EventRecord: Sendable {
     public var day: Int32
     public var line: Range<Int>
     public var eventType: Range<Int>
-    public var feature: Range<Int>?
-    public var user: Range<Int>?
-    public var id: Range<Int>?
+    public var feature: Range<Int>? = nil
+    public var user: Range<Int>? = nil
+    public var id: Range<Int>? = nil
 }
 
 /// A decoded batch: canonical NDJSON lines of the events to store and what happened to the others.

@@ -2,7 +2,7 @@ extension EventDecoder {
     private static let keyPrefixes: [[UInt8]] = Field.allCases.map { Array(",\"\($0.name)\":\"".utf8) }
 
     /// Writes the canonical line (SPEC §5.1) of every valid, recent event.
-    func emit(_ pending: [Pending], body: UnsafeBufferPointer<UInt8>, receivedAt: Int64, skew: Int64) -> DecodedBatch {
+    func emit(_ pending: [Pending], spans: Spans, body: UnsafeBufferPointer<UInt8>, receivedAt: Int64, skew: Int64) -> DecodedBatch {
         var batch = DecodedBatch()
         batch.lines.reserveCapacity(body.count + pending.count * 64)
         batch.records.reserveCapacity(pending.count)
@@ -23,9 +23,9 @@ extension EventDecoder {
             batch.lines.append(contentsOf: "{\"ts\":\"".utf8)
             Timestamp.write(ts, into: &batch.lines)
             batch.lines.append(0x22)
-            var ranges = [Range<Int>?](repeating: nil, count: Field.allCases.count)
+            var record = EventRecord(day: Int32(CivilDate(epochMilliseconds: ts).dayNumber), line: 0..<0, eventType: 0..<0)
             for field in Field.allCases {
-                guard let span = p.fields[field.rawValue] else { continue }
+                guard let span = spans[index, field] else { continue }
                 batch.lines.append(contentsOf: Self.keyPrefixes[field.rawValue])
                 let start = batch.lines.count
                 if span.hasEscapes {
@@ -33,23 +33,29 @@ extension EventDecoder {
                 } else {
                     batch.lines.append(contentsOf: UnsafeBufferPointer(rebasing: body[span.start..<span.end]))
                 }
-                ranges[field.rawValue] = start..<batch.lines.count
+                let range = start..<batch.lines.count
+                switch field {
+                case .eventType: record.eventType = range
+                case .feature: record.feature = range
+                case .userId: record.user = range
+                case .id: record.id = range
+                default: break
+                }
                 batch.lines.append(0x22)
             }
             if let metadata = p.metadata {
                 batch.lines.append(contentsOf: ",\"metadata\":".utf8)
-                Self.forEachMinified(body, metadata) { batch.lines.append($0) }
+                if p.metadataIsCompact {
+                    batch.lines.append(contentsOf: UnsafeBufferPointer(rebasing: body[metadata]))
+                } else {
+                    Self.forEachMinified(body, metadata) { batch.lines.append($0) }
+                }
             }
             batch.lines.append(contentsOf: ",\"received_at\":\"".utf8)
             batch.lines.append(contentsOf: received)
             batch.lines.append(contentsOf: "\"}\n".utf8)
-            batch.records.append(EventRecord(
-                day: Int32(CivilDate(epochMilliseconds: ts).dayNumber),
-                line: lineStart..<batch.lines.count,
-                eventType: ranges[Field.eventType.rawValue]!,
-                feature: ranges[Field.feature.rawValue],
-                user: ranges[Field.userId.rawValue],
-                id: ranges[Field.id.rawValue]))
+            record.line = lineStart..<batch.lines.count
+            batch.records.append(record)
         }
         return batch
     }

@@ -11,6 +11,8 @@ public struct EventDecoder: Sendable {
 
     /// The event string fields, in the order they are written to the log.
     enum Field: Int, CaseIterable {
+        static let count = 10
+
         case eventType, id, userId, feature, url, sessionId, channel, platform, deviceId, clientVersion
 
         var name: StaticString {
@@ -39,12 +41,52 @@ public struct EventDecoder: Sendable {
         }
     }
 
-    /// Spans of one event's fields while the body is scanned; lines are written once `sent_at` is known.
+    /// What is known of one event while the body is scanned; lines are written once `sent_at` is known.
+    /// Its string fields live in `Spans`, `Field.count` slots per event.
     struct Pending {
-        var fields: [JSONScanner.StringSpan?] = Array(repeating: nil, count: Field.allCases.count)
         var ts: Int64?
         var metadata: Range<Int>?
+        /// The metadata bytes hold no insignificant whitespace and can be copied as they are.
+        var metadataIsCompact = false
         var error: String?
+    }
+
+    /// The string-field spans of every event of a batch, in one flat array (no allocation per event).
+    struct Spans {
+        static let absent = JSONScanner.StringSpan(start: -1, end: -1, hasEscapes: false, scalarCount: 0)
+        var storage: [JSONScanner.StringSpan] = []
+
+        mutating func addEvent() { storage.append(contentsOf: repeatElement(Self.absent, count: Field.count)) }
+
+        @inline(__always)
+        subscript(event: Int, field: Field) -> JSONScanner.StringSpan? {
+            get {
+                let span = storage[event &* Field.count &+ field.rawValue]
+                return span.start < 0 ? nil : span
+            }
+            set { storage[event &* Field.count &+ field.rawValue] = newValue ?? Self.absent }
+        }
+    }
+
+    /// What a key of an event object names.
+    enum Key {
+        case field(Field), ts, metadata, other
+
+        /// Dispatches on length and first byte before comparing, so unknown keys cost little.
+        @inline(__always)
+        init(_ s: JSONScanner, _ key: JSONScanner.StringSpan) {
+            func named(_ n: StaticString) -> Bool { s.equals(key, n) }
+            switch key.end - key.start {
+            case 2: self = named("id") ? .field(.id) : named("ts") ? .ts : .other
+            case 3: self = named("url") ? .field(.url) : .other
+            case 7: self = named("user_id") ? .field(.userId) : named("feature") ? .field(.feature) : named("channel") ? .field(.channel) : .other
+            case 8: self = named("platform") ? .field(.platform) : named("metadata") ? .metadata : .other
+            case 9: self = named("device_id") ? .field(.deviceId) : .other
+            case 10: self = named("event_type") ? .field(.eventType) : named("session_id") ? .field(.sessionId) : .other
+            case 14: self = named("client_version") ? .field(.clientVersion) : .other
+            default: self = .other
+            }
+        }
     }
 
     /// Decodes `body` received at `receivedAt` (epoch ms).
@@ -54,6 +96,7 @@ public struct EventDecoder: Sendable {
         }
         var s = JSONScanner(body)
         var pending: [Pending] = []
+        var spans = Spans()
         var sentAt: Int64?
         var sawEvents = false
         var sawSentAt = false
@@ -80,7 +123,8 @@ public struct EventDecoder: Sendable {
                         guard pending.count < Self.maxEvents else {
                             throw BatchError(kind: .tooLarge, message: "at most \(Self.maxEvents) events per batch")
                         }
-                        pending.append(try scanEvent(&s))
+                        spans.addEvent()
+                        pending.append(try scanEvent(&s, spans: &spans, event: pending.count))
                     }
                 } else if name.elementsEqual("sent_at".utf8) {
                     guard !sawSentAt else { throw BatchError(kind: .badRequest, message: "duplicate key \"sent_at\"") }
@@ -107,7 +151,7 @@ public struct EventDecoder: Sendable {
             throw BatchError(kind: .badRequest, message: "body must be a JSON object with an \"events\" array")
         }
         guard !pending.isEmpty else { throw BatchError(kind: .badRequest, message: "\"events\" must not be empty") }
-        let batch = emit(pending, body: body, receivedAt: receivedAt, skew: sentAt.map { receivedAt - $0 } ?? 0)
+        let batch = emit(pending, spans: spans, body: body, receivedAt: receivedAt, skew: sentAt.map { receivedAt - $0 } ?? 0)
         if batch.records.isEmpty && batch.ignored == 0 {
             throw BatchError(kind: .badRequest, message: "no valid event in the batch", rejected: batch.rejected)
         }
@@ -144,7 +188,7 @@ public struct EventDecoder: Sendable {
         }
     }
 
-    private func scanEvent(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> Pending {
+    private func scanEvent(_ s: inout JSONScanner, spans: inout Spans, event: Int) throws(JSONScanner.Failure) -> Pending {
         var p = Pending()
         guard s.peek() == UInt8(ascii: "{") else {
             try s.skipValue(depth: 2)
@@ -156,21 +200,23 @@ public struct EventDecoder: Sendable {
         var seen = 0
         var sawTs = false
         while try s.nextElement(close: UInt8(ascii: "}"), first: &first) {
-            let key = try s.scanString()
+            let keySpan = try s.scanString()
             try s.expect(UInt8(ascii: ":"))
-            let keyBytes = key.hasEscapes ? JSONString.unescape(s.bytes, key) : nil
-            func named(_ n: StaticString) -> Bool {
-                if let keyBytes {
-                    return keyBytes.elementsEqual(UnsafeBufferPointer(start: n.utf8Start, count: n.utf8CodeUnitCount))
-                }
-                return s.equals(key, n)
+            let key: Key
+            if keySpan.hasEscapes {
+                // Rare: resolve the escapes, then name the key from the plain bytes.
+                let plain = JSONString.unescape(s.bytes, keySpan)
+                key = plain.withUnsafeBufferPointer { Key(JSONScanner($0), .init(start: 0, end: $0.count, hasEscapes: false, scalarCount: 0)) }
+            } else {
+                key = Key(s, keySpan)
             }
-            if let field = Field.allCases.first(where: { named($0.name) }) {
+            switch key {
+            case .field(let field):
                 let bit = 1 << field.rawValue
                 if seen & bit != 0, p.error == nil { p.error = "duplicate key \"\(field.name)\"" }
                 seen |= bit
-                try scanField(field, &s, into: &p)
-            } else if named("ts") {
+                try scanField(field, &s, into: &p, spans: &spans, event: event)
+            case .ts:
                 if sawTs, p.error == nil { p.error = "duplicate key \"ts\"" }
                 sawTs = true
                 switch try scanTimestamp(&s) {
@@ -178,18 +224,20 @@ public struct EventDecoder: Sendable {
                 case .null: p.ts = nil
                 case .invalid: if p.error == nil { p.error = "ts must be an RFC 3339 timestamp or epoch milliseconds" }
                 }
-            } else if named("metadata") {
+            case .metadata:
                 if p.metadata != nil, p.error == nil { p.error = "duplicate key \"metadata\"" }
                 try scanMetadata(&s, into: &p)
-            } else {
+            case .other:
                 try s.skipValue(depth: 2)
             }
         }
-        if p.error == nil, p.fields[Field.eventType.rawValue] == nil { p.error = "event_type is required" }
+        if p.error == nil, spans[event, .eventType] == nil { p.error = "event_type is required" }
         return p
     }
 
-    private func scanField(_ field: Field, _ s: inout JSONScanner, into p: inout Pending) throws(JSONScanner.Failure) {
+    private func scanField(
+        _ field: Field, _ s: inout JSONScanner, into p: inout Pending, spans: inout Spans, event: Int
+    ) throws(JSONScanner.Failure) {
         switch s.peek() {
         case UInt8(ascii: "\""):
             let span = try s.scanString()
@@ -209,7 +257,7 @@ public struct EventDecoder: Sendable {
                     : "\(field.name) must be a string of \(range.lowerBound)-\(range.upperBound) characters"
                 return
             }
-            p.fields[field.rawValue] = span
+            spans[event, field] = span
         case UInt8(ascii: "n"):
             try s.scanLiteral("null")
         default:
@@ -226,10 +274,14 @@ public struct EventDecoder: Sendable {
             guard p.error == nil else { return }
             if depth > Self.maxMetadataDepth {
                 p.error = "metadata nesting exceeds \(Self.maxMetadataDepth) levels"
-            } else if Self.minifiedLength(s.bytes, start..<s.index) > Self.maxMetadataBytes {
-                p.error = "metadata exceeds \(Self.maxMetadataBytes) bytes"
             } else {
-                p.metadata = start..<s.index
+                let length = Self.minifiedLength(s.bytes, start..<s.index)
+                if length > Self.maxMetadataBytes {
+                    p.error = "metadata exceeds \(Self.maxMetadataBytes) bytes"
+                } else {
+                    p.metadata = start..<s.index
+                    p.metadataIsCompact = length == s.index - start
+                }
             }
         case UInt8(ascii: "n"):
             try s.scanLiteral("null")

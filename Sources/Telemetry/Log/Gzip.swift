@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CZlib
+import CTelemetryShims
 
 /// gzip files through the system zlib.
 public enum Gzip {

@@ -30,7 +30,7 @@ public final class LogMaintenanceService: Service, Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await name in stream.cancelOnGracefulShutdown() {
-                    self.compress(name)
+                    await LowPriorityThread.run { self.compress(name) }
                 }
             }
             group.addTask {

@@ -60,26 +60,21 @@ public enum Timestamp {
     }
 
     /// Appends `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    @inline(__always)
     public static func write(_ ms: Int64, into out: inout [UInt8]) {
         let date = CivilDate(epochMilliseconds: ms)
         let c = date.components
-        var rem = Int(ms - date.startMilliseconds)
+        let rem = Int(ms - date.startMilliseconds)
+        let secs = rem / 1000
         let millis = rem % 1000
-        rem /= 1000
-        func put(_ v: Int, _ width: Int) {
-            var div = 1
-            for _ in 1..<width { div *= 10 }
-            var v = v
-            while div > 0 {
-                out.append(UInt8(48 + (v / div) % 10))
-                v %= div
-                div /= 10
-            }
+        @inline(__always) func two(_ v: Int) {
+            out.append(UInt8(48 + v / 10))
+            out.append(UInt8(48 + v % 10))
         }
-        put(c.year, 4); out.append(45); put(c.month, 2); out.append(45); put(c.day, 2)
-        out.append(84)
-        put(rem / 3600, 2); out.append(58); put(rem / 60 % 60, 2); out.append(58); put(rem % 60, 2)
-        out.append(46); put(millis, 3); out.append(90)
+        two(c.year / 100 % 100); two(c.year % 100); out.append(45)
+        two(c.month); out.append(45); two(c.day); out.append(84)
+        two(secs / 3600); out.append(58); two(secs / 60 % 60); out.append(58); two(secs % 60); out.append(46)
+        out.append(UInt8(48 + millis / 100)); two(millis % 100); out.append(90)
     }
 
     public static func string(_ ms: Int64) -> String {

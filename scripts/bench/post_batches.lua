@@ -1,0 +1,20 @@
+-- wrk script: POSTs the bodies of a batches file (one JSON body per line) in turn.
+-- BATCHES=path wrk -s post_batches.lua ...
+local path = os.getenv("BATCHES") or "batches.ndjson"
+local bodies = {}
+for line in io.lines(path) do bodies[#bodies + 1] = line end
+local i = 0
+request = function()
+  i = i % #bodies + 1
+  return wrk.format("POST", "/api/analytics/event", {["Content-Type"] = "application/json"}, bodies[i])
+end
+local statuses = {}
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH requests=%d duration_us=%d p50_us=%d p99_us=%d errors=%d non2xx=%d\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end
