@@ -97,6 +97,8 @@ public struct EventDecoder: Sendable {
         var s = JSONScanner(body)
         var pending: [Pending] = []
         var spans = Spans()
+        pending.reserveCapacity(Self.maxEvents)
+        spans.storage.reserveCapacity(Self.maxEvents * Field.count)
         var sentAt: Int64?
         var sawEvents = false
         var sawSentAt = false

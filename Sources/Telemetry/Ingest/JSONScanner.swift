@@ -76,6 +76,16 @@ struct JSONScanner {
         var scalars = 0
         let n = bytes.count
         while index < n {
+            // Fast path: a run of plain printable ASCII.
+            var i = index
+            while i < n {
+                let b = bytes[i]
+                guard b >= 0x20, b < 0x80, b != 0x22, b != 0x5C else { break }
+                i += 1
+            }
+            scalars += i - index
+            index = i
+            guard index < n else { break }
             let c = bytes[index]
             if c == 0x22 {
                 let span = StringSpan(start: start, end: index, hasEscapes: escapes, scalarCount: scalars)
