@@ -21,6 +21,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CTelemetryShims", path: "Sources/CTelemetryShims"),
+        .executableTarget(name: "EmbedStatic"),
+        .plugin(name: "EmbedStaticPlugin", capability: .buildTool(), dependencies: ["EmbedStatic"]),
         .target(
             name: "Telemetry",
             dependencies: [
@@ -30,7 +32,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedStaticPlugin"]
         ),
         .executableTarget(
             name: "telemetryd",

@@ -16,7 +16,10 @@ struct CORSPolicy: Sendable {
             h[.vary] = "Origin"
         } else {
             h[.vary] = "Origin"
+            return h
         }
+        // telemetry.js reads Retry-After to time its retries.
+        h[.accessControlExposeHeaders] = "Retry-After"
         return h
     }
 

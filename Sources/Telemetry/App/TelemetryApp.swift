@@ -72,6 +72,7 @@ public final class TelemetryApp: Sendable {
             cors: CORSPolicy(origins: configuration.corsOrigins), now: now
         ).addRoutes(to: router)
         HealthController(writer: writer, startedAt: startedAt).addRoutes(to: router)
+        StaticController(files: StaticFiles(directory: configuration.staticDirectory)).addRoutes(to: router)
         let keyed = router.group("api/analytics").add(middleware: DashKeyMiddleware(auth: DashKeyAuth(keys: configuration.dashKeys)))
         UsageController(index: index, rollups: rollups.store, funnel: configuration.funnel, now: now).addRoutes(to: keyed)
         return router

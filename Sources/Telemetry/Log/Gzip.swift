@@ -103,3 +103,27 @@ public enum Gzip {
         }
     }
 }
+
+extension Gzip {
+    /// gzip of an in-memory buffer at the best compression (static files are compressed once).
+    public static func compress(_ input: [UInt8], level: Int32 = 9) throws -> [UInt8] {
+        var stream = z_stream()
+        guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
+        else { throw Failure(description: "deflateInit failed") }
+        defer { deflateEnd(&stream) }
+        var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 32)
+        var input = input
+        let produced = input.withUnsafeMutableBufferPointer { inPtr in
+            out.withUnsafeMutableBufferPointer { outPtr -> Int in
+                stream.next_in = inPtr.baseAddress
+                stream.avail_in = UInt32(inPtr.count)
+                stream.next_out = outPtr.baseAddress
+                stream.avail_out = UInt32(outPtr.count)
+                guard deflate(&stream, Z_FINISH) == Z_STREAM_END else { return -1 }
+                return outPtr.count - Int(stream.avail_out)
+            }
+        }
+        guard produced >= 0 else { throw Failure(description: "deflate failed") }
+        return Array(out[0..<produced])
+    }
+}

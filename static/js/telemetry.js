@@ -1,0 +1,172 @@
+/* telemetry.js: the telemetryd browser client (SPEC §6). No dependencies, no cookies. */
+(function (w, d) {
+  'use strict';
+  if (w.EchoPilot) return;
+  var nav = w.navigator, tag = d.currentScript || d.querySelector('script[src*="telemetry.js"]');
+  var attr = function (n) { return tag && tag.getAttribute('data-' + n); };
+  var cfg = {
+    endpoint: attr('endpoint') || '/api/analytics/event',
+    debounceMs: +attr('debounce') || 1000,
+    maxQueue: +attr('max-queue') || 100
+  };
+  var off = tag && tag.hasAttribute('data-respect-privacy-signals') &&
+    (nav.globalPrivacyControl || nav.doNotTrack == '1' || w.doNotTrack == '1');
+  var UID = 'echopilot_uid', KEY = 'echopilot_queue';
+  // buf: not yet sent; retry: failed, waiting for backoff; fly: sent, not yet acknowledged.
+  var buf = [], retry = [], fly = {}, drops = 0, attempt = 0, timer, retryTimer, loaded, db;
+  var uid = safe(function () { return localStorage.getItem(UID); });
+
+  function safe(f, a, b, c) { try { return f(a, b, c); } catch (e) { } }
+  function id() {
+    var c = w.crypto;
+    return c && c.randomUUID ? c.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+  function flying() { var all = []; for (var k in fly) all = all.concat(fly[k]); return all; }
+
+  // Persistence: IndexedDB, or localStorage where IndexedDB is missing or fails.
+  function state() { return JSON.stringify({ b: buf, r: retry.concat(flying()), d: drops }); }
+  function save() {
+    if (!loaded) return;
+    var s = state();
+    if (db) safe(function () { db.transaction('q', 'readwrite').objectStore('q').put(s, KEY); });
+    else safe(function () { localStorage.setItem(KEY, s); });
+  }
+  function restore(s) {
+    var o = safe(JSON.parse, s || '{}') || {};
+    // Events of an earlier page stay ahead of this page's; the server drops any it already stored by id.
+    buf = (o.b || []).concat(buf);
+    retry = (o.r || []).concat(retry);
+    drops += o.d || 0;
+    loaded = 1;
+    save();
+    if (buf.length || retry.length) schedule(cfg.debounceMs);
+  }
+  function open() {
+    var fallback = function () { db = null; restore(safe(function () { return localStorage.getItem(KEY); })); };
+    var r = safe(function () { return w.indexedDB.open('echopilot', 1); });
+    if (!r) return fallback();
+    r.onupgradeneeded = function () { r.result.createObjectStore('q'); };
+    r.onerror = fallback;
+    r.onsuccess = function () {
+      db = r.result;
+      var g = safe(function () { return db.transaction('q').objectStore('q').get(KEY); });
+      if (!g) return fallback();
+      g.onsuccess = function () { restore(g.result); };
+      g.onerror = fallback;
+    };
+  }
+
+  function schedule(ms) { clearTimeout(timer); timer = setTimeout(flush, ms); }
+
+  function track(type, feature, metadata) {
+    if (off || !type) return;
+    var e = { event_type: type, id: id(), ts: new Date().toISOString(), url: location.pathname };
+    if (feature != null) e.feature = String(feature);
+    if (metadata && typeof metadata == 'object') e.metadata = metadata;
+    if (uid) e.user_id = uid;
+    buf.push(e);
+    save();
+    schedule(cfg.debounceMs);
+  }
+
+  // Sends one batch; resolves when the server has answered or the send has failed.
+  function send(events) {
+    var key = id();
+    fly[key] = events;
+    var done = function (ok, retryable, wait) {
+      delete fly[key];
+      if (ok) attempt = 0;
+      else if (retryable) {
+        retry = retry.concat(events);
+        if (retry.length > cfg.maxQueue) { drops += retry.length - cfg.maxQueue; retry = retry.slice(-cfg.maxQueue); }
+        backoff(wait);
+      }
+      save();
+    };
+    return fetch(cfg.endpoint, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, credentials: 'omit',
+      body: JSON.stringify({ sent_at: new Date().toISOString(), events: events })
+    }).then(function (r) {
+      var s = r.status;
+      done(s < 300, s == 429 || s >= 500, +r.headers.get('Retry-After'));
+    }, function () { done(0, 1); });
+  }
+
+  function backoff(seconds) {
+    if (retryTimer) return;
+    var ms = seconds > 0 ? seconds * 1000 : Math.min(60000, 1000 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
+    attempt++;
+    retryTimer = setTimeout(function () { retryTimer = 0; flushRetry(); }, ms);
+  }
+  function flushRetry() {
+    var batch = retry;
+    retry = [];
+    return chunks(batch);
+  }
+  function chunks(events) {
+    var sent = [];
+    for (var i = 0; i < events.length; i += 100) sent.push(send(events.slice(i, i + 100)));
+    save();
+    return Promise.all(sent);
+  }
+
+  function flush() {
+    clearTimeout(timer);
+    var batch = buf;
+    buf = [];
+    return chunks(retryTimer ? batch : retry.splice(0).concat(batch)).then(function () { });
+  }
+
+  // Leaving the page: beacons carry everything unacknowledged, which stays queued until a later send is answered.
+  function leave() {
+    var all = retry.concat(flying(), buf), i = 0, n = 100, body;
+    while (i < all.length) {
+      body = JSON.stringify({ sent_at: new Date().toISOString(), events: all.slice(i, i + n) });
+      if (body.length > 60000 && n > 1) { n = n >> 1; continue; }
+      var blob = new Blob([body], { type: 'text/plain' });
+      if (!(nav.sendBeacon && safe(function () { return nav.sendBeacon(cfg.endpoint, blob); })))
+        safe(function () { fetch(cfg.endpoint, { method: 'POST', body: blob, keepalive: true, credentials: 'omit' }).catch(function () { }); });
+      i += n;
+    }
+    save();
+  }
+
+  function pageView() {
+    var p = location.pathname;
+    track('page_view', p.split('/')[1] || 'home');
+  }
+  function wrap(name) {
+    var orig = history[name];
+    history[name] = function () {
+      var before = location.pathname, r = orig.apply(this, arguments);
+      if (location.pathname != before) safe(pageView);
+      return r;
+    };
+  }
+
+  var api = {
+    track: function (t, f, m) { safe(track, t, f, m); },
+    setUserId: function (v) {
+      uid = v == null ? null : String(v);
+      safe(function () { uid ? localStorage.setItem(UID, uid) : localStorage.removeItem(UID); });
+    },
+    flush: function () { return safe(flush) || Promise.resolve(); },
+    init: function (o) { for (var k in o) if (k in cfg && o[k] != null) cfg[k] = o[k]; },
+    stats: function () { return { queued: buf.length, retry: retry.length, dropped: drops }; }
+  };
+  w.EchoPilot = api;
+
+  safe(function () {
+    open();
+    wrap('pushState');
+    wrap('replaceState');
+    w.addEventListener('popstate', function () { safe(pageView); });
+    d.addEventListener('click', function (ev) {
+      var el = ev.target && ev.target.closest && ev.target.closest('[data-track]');
+      if (el) api.track('action', el.getAttribute('data-track'), { action: el.getAttribute('data-action') || 'click' });
+    }, true);
+    w.addEventListener('pagehide', function () { safe(leave); });
+    d.addEventListener('visibilitychange', function () { if (d.visibilityState == 'hidden') safe(leave); });
+    pageView();
+  });
+})(window, document);
