@@ -83,10 +83,20 @@ public final class TelemetryApp: Sendable {
         var app = Application(
             router: buildRouter(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "telemetryd"),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                // Recovery and the index load are done by now: tell systemd we are ready.
+                SystemdNotifier()?.notify("READY=1\nSTATUS=accepting events")
+                await onServerRunning(channel.localAddress?.port ?? 0)
+            },
             logger: logger)
         // Services stop in reverse order: the server first, then rollups, then the log, then the last aggregate flush.
         app.addServices(AggregateFlushService(index: index, store: aggregates, logger: logger), LogCloser(writer: writer), maintenance, rollups)
+        if let notifier = SystemdNotifier() {
+            // Added last, so it stops first: STOPPING=1 goes out as soon as shutdown begins.
+            let writer = self.writer
+            app.addServices(SystemdService(
+                notifier: notifier, watchdog: SystemdNotifier.watchdogInterval(), isHealthy: { writer.isHealthy }, logger: logger))
+        }
         return app
     }
 }

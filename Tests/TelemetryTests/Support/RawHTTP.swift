@@ -92,11 +92,12 @@ final class Daemon {
     let port: Int
     let logPath: String
 
-    init(dataDirectory: String, arguments: [String] = [], port: Int = Daemon.freePort()) throws {
+    init(dataDirectory: String, arguments: [String] = [], environment: [String: String] = [:], port: Int = Daemon.freePort()) throws {
         self.port = port
         logPath = dataDirectory + ".log"
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["serve", "--data-dir", dataDirectory, "--port", "\(port)", "--rate-limit", "0"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath)!
         log.seekToEndOfFile()
