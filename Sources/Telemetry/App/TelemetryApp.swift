@@ -17,6 +17,7 @@ public final class TelemetryApp: Sendable {
     public let aggregates: AggregateStore
     public let indexReport: IndexLoader.Report
     public let rollups: RollupService
+    public let metrics: TelemetryMetrics
     let logger: Logger
     let now: @Sendable () -> Int64
     let startedAt = ContinuousClock.now
@@ -32,6 +33,8 @@ public final class TelemetryApp: Sendable {
         self.logger = logger
         self.now = now
         let directory = configuration.dataDirectory
+        let metrics = TelemetryMetrics()
+        self.metrics = metrics
         if configuration.dashKeys.isEmpty {
             logger.warning("no dash key configured: the usage API answers 503 until one is set (--dash-key)")
         }
@@ -47,13 +50,13 @@ public final class TelemetryApp: Sendable {
         indexReport = try IndexLoader(dataDirectory: directory, logger: logger).open(index, store: aggregates)
         rollups = RollupService(
             job: RollupJob(configuration: configuration), index: index, store: RollupStore(dataDirectory: directory),
-            aggregates: aggregates, maintenance: maintenance, now: now, logger: logger)
-        writerStats = WriterStats()
+            aggregates: aggregates, maintenance: maintenance, now: now, logger: logger, metrics: metrics)
+        writerStats = WriterStats(metrics: metrics)
         writer = try SegmentWriter(
             options: .init(directory: directory, durability: configuration.durability, rotateBytes: configuration.rotateBytes, io: io),
             nextSeq: indexReport.nextSeq, now: now, logger: logger, observer: index, stats: writerStats,
             onRotate: { maintenance.enqueue($0) }, onFatal: onFatal)
-        ingestStats = IngestStats()
+        ingestStats = IngestStats(metrics: metrics)
         ingestor = EventIngestor(writer: writer, dedup: dedup, stats: ingestStats, now: now)
     }
 
@@ -65,6 +68,7 @@ public final class TelemetryApp: Sendable {
 
     public func buildRouter() -> Router<TelemetryRequestContext> {
         let router = Router(context: TelemetryRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware())
         EventController(
             ingestor: ingestor, rateLimiter: RateLimiter(perSecond: configuration.rateLimit),
@@ -72,6 +76,7 @@ public final class TelemetryApp: Sendable {
             cors: CORSPolicy(origins: configuration.corsOrigins), now: now
         ).addRoutes(to: router)
         HealthController(writer: writer, startedAt: startedAt).addRoutes(to: router)
+        MetricsController(metrics: metrics, index: index, dedup: dedup, dataDirectory: configuration.dataDirectory).addRoutes(to: router)
         StaticController(files: StaticFiles(directory: configuration.staticDirectory)).addRoutes(to: router)
         let keyed = router.group("api/analytics").add(middleware: DashKeyMiddleware(auth: DashKeyAuth(keys: configuration.dashKeys)))
         UsageController(index: index, rollups: rollups.store, funnel: configuration.funnel, now: now).addRoutes(to: keyed)

@@ -10,12 +10,19 @@ public final class IngestStats: Sendable {
     }
 
     private let values = Mutex(Values())
+    let metrics: TelemetryMetrics?
 
-    public init() {}
+    public init(metrics: TelemetryMetrics? = nil) { self.metrics = metrics }
 
     public var snapshot: Values { values.withLock { $0 } }
 
     func count(accepted: Int = 0, ignored: Int = 0, duplicates: Int = 0, rejected: Int = 0) {
+        if let metrics {
+            if accepted > 0 { metrics.eventsAccepted.increment(by: accepted) }
+            if ignored > 0 { metrics.eventsIgnored.increment(by: ignored) }
+            if duplicates > 0 { metrics.eventsDuplicates.increment(by: duplicates) }
+            if rejected > 0 { metrics.eventsRejected.increment(by: rejected) }
+        }
         values.withLock {
             $0.accepted += accepted
             $0.ignored += ignored

@@ -17,12 +17,17 @@ public final class WriterStats: Sendable {
     static let commitSizeBounds: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, .infinity]
 
     let values = Mutex(Values())
+    let metrics: TelemetryMetrics?
 
-    public init() {}
+    public init(metrics: TelemetryMetrics? = nil) { self.metrics = metrics }
 
-    func setActiveBytes(_ n: Int) { values.withLock { $0.activeBytes = n } }
+    func setActiveBytes(_ n: Int) {
+        values.withLock { $0.activeBytes = n }
+        metrics?.activeSegmentBytes.record(n)
+    }
 
     func recordSync(nanoseconds: UInt64) {
+        metrics?.fsyncSeconds.recordNanoseconds(Int64(nanoseconds))
         let seconds = Double(nanoseconds) / 1e9
         values.withLock { v in
             v.syncCount += 1
@@ -32,6 +37,7 @@ public final class WriterStats: Sendable {
     }
 
     func recordCommit(batches: Int, nanoseconds: UInt64) {
+        metrics?.commitBatches.record(batches)
         values.withLock { v in
             v.commits += 1
             v.committedBatches += batches
@@ -41,6 +47,7 @@ public final class WriterStats: Sendable {
 
     func batchFailed(reason: String, count: Int) {
         values.withLock { $0.failedBatches[reason, default: 0] += count }
+        metrics?.batchFailed(reason: reason, count: count)
     }
 
     public var activeBytes: Int { values.withLock { $0.activeBytes } }

@@ -11,12 +11,13 @@ public final class RollupService: Service, Sendable {
     let maintenance: LogMaintenanceService?
     let now: @Sendable () -> Int64
     let logger: Logger
-    public let stats = RollupStats()
+    public let stats: RollupStats
 
     public init(
         job: RollupJob, index: DayIndex, store: RollupStore, aggregates: AggregateStore?, maintenance: LogMaintenanceService?,
-        now: @escaping @Sendable () -> Int64, logger: Logger
+        now: @escaping @Sendable () -> Int64, logger: Logger, metrics: TelemetryMetrics? = nil
     ) {
+        self.stats = RollupStats(metrics: metrics)
         self.job = job
         self.index = index
         self.store = store
@@ -87,7 +88,18 @@ public final class RollupStats: Sendable {
     }
 
     let values = Mutex(Values())
+    let metrics: TelemetryMetrics?
 
-    func succeeded(at: Int64, seconds: Double) { values.withLock { $0.lastSuccess = at; $0.lastSeconds = seconds } }
-    func failed() { values.withLock { $0.failures += 1 } }
+    init(metrics: TelemetryMetrics?) { self.metrics = metrics }
+
+    func succeeded(at: Int64, seconds: Double) {
+        values.withLock { $0.lastSuccess = at; $0.lastSeconds = seconds }
+        metrics?.rollupSeconds.recordNanoseconds(Int64(seconds * 1e9))
+        metrics?.rollupLastSuccess.record(Double(at) / 1000)
+    }
+
+    func failed() {
+        values.withLock { $0.failures += 1 }
+        metrics?.rollupFailures.increment()
+    }
 }

@@ -1,0 +1,51 @@
+import Hummingbird
+import NIOCore
+
+/// `GET /metrics`: Prometheus text; gauges that are cheap to sample are sampled at scrape time.
+struct MetricsController: Sendable {
+    let metrics: TelemetryMetrics
+    let index: DayIndex
+    let dedup: DedupCache
+    let dataDirectory: String
+
+    func addRoutes(to router: Router<TelemetryRequestContext>) {
+        router.get("metrics") { _, _ in
+            metrics.segments.record(FileSystem.list(dataDirectory).filter { SegmentName(fileName: $0) != nil }.count + 1)
+            metrics.indexUsers.record(index.userCount)
+            metrics.indexDays.record(index.dayCount)
+            metrics.indexMemoryBytes.record(index.memoryBytes)
+            metrics.dedupIds.record(dedup.count)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
+        }
+    }
+}
+
+/// Times every request for `telemetry_request_duration_seconds` and logs one line per request at debug
+/// (method, route, status, duration: never the client address or a key).
+struct RequestMetricsMiddleware: RouterMiddleware {
+    typealias Context = TelemetryRequestContext
+    let metrics: TelemetryMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        var status = 500
+        defer {
+            let elapsed = started.duration(to: .now)
+            let nanos = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+            let route = context.endpointPath ?? "unmatched"
+            metrics.request(route: route, method: request.method.rawValue, status: status, nanoseconds: nanos)
+            context.logger.debug("request", metadata: [
+                "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(status)", "ms": "\(Double(nanos) / 1e6)",
+            ])
+        }
+        do {
+            let response = try await next(request, context)
+            status = response.status.code
+            return response
+        } catch let error as HTTPResponseError {
+            status = error.status.code
+            throw error
+        }
+    }
+}
