@@ -26,6 +26,7 @@ struct MetricsController: Sendable {
 struct RequestMetricsMiddleware: RouterMiddleware {
     typealias Context = TelemetryRequestContext
     let metrics: TelemetryMetrics
+    let alerts: AlertMonitor
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
@@ -35,6 +36,11 @@ struct RequestMetricsMiddleware: RouterMiddleware {
             let nanos = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
             let route = context.endpointPath ?? "unmatched"
             metrics.request(route: route, method: request.method.rawValue, status: status, nanoseconds: nanos)
+            if route == "/api/analytics/event", request.method == .post, status == 200 || status == 503 {
+                alerts.ingest(failed: status == 503)
+            } else if route.hasPrefix("/api/analytics/"), status == 200 {
+                alerts.query(milliseconds: Double(nanos) / 1e6)
+            }
             context.logger.debug("request", metadata: [
                 "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(status)", "ms": "\(Double(nanos) / 1e6)",
             ])

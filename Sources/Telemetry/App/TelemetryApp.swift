@@ -18,6 +18,7 @@ public final class TelemetryApp: Sendable {
     public let indexReport: IndexLoader.Report
     public let rollups: RollupService
     public let metrics: TelemetryMetrics
+    public let alerts: AlertMonitor
     let logger: Logger
     let now: @Sendable () -> Int64
     let startedAt = ContinuousClock.now
@@ -35,6 +36,7 @@ public final class TelemetryApp: Sendable {
         let directory = configuration.dataDirectory
         let metrics = TelemetryMetrics()
         self.metrics = metrics
+        alerts = AlertMonitor(now: now, logger: logger)
         if configuration.dashKeys.isEmpty {
             logger.warning("no dash key configured: the usage API answers 503 until one is set (--dash-key)")
         }
@@ -68,7 +70,7 @@ public final class TelemetryApp: Sendable {
 
     public func buildRouter() -> Router<TelemetryRequestContext> {
         let router = Router(context: TelemetryRequestContext.self)
-        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics, alerts: alerts))
         router.add(middleware: ErrorMiddleware())
         EventController(
             ingestor: ingestor, rateLimiter: RateLimiter(perSecond: configuration.rateLimit),
@@ -80,6 +82,7 @@ public final class TelemetryApp: Sendable {
         StaticController(files: StaticFiles(directory: configuration.staticDirectory)).addRoutes(to: router)
         let keyed = router.group("api/analytics").add(middleware: DashKeyMiddleware(auth: DashKeyAuth(keys: configuration.dashKeys)))
         UsageController(index: index, rollups: rollups.store, funnel: configuration.funnel, now: now).addRoutes(to: keyed)
+        AlertsController(monitor: alerts, index: index, rollups: rollups.stats, funnel: configuration.funnel, now: now).addRoutes(to: keyed)
         return router
     }
 
