@@ -15,19 +15,25 @@ struct Export: ParsableCommand {
         let from = try since.map { try date($0, "--since") }
         let to = try until.map { try date($0, "--until") }
         let replay = LogReplay(directory: config.dataDirectory, logger: Logger(label: "telemetryd"))
+        let files = replay.files()
+        let progress = Progress(label: "export", total: files.reduce(0) { $0 + (FileSystem.size($1) ?? 0) })
         var out = [UInt8]()
         var count = 0
-        try replay.forEachEvent(in: replay.files()) { event, line in
-            let day = CivilDate(epochMilliseconds: event.ts)
-            if let from, day < from { return }
-            if let to, day > to { return }
-            out.append(contentsOf: line)
-            out.append(0x0A)
-            count += 1
-            if out.count > 1 << 20 { flush(&out) }
+        for file in files {
+            let before = count
+            try replay.forEachEvent(in: [file]) { event, line in
+                let day = CivilDate(epochMilliseconds: event.ts)
+                if let from, day < from { return }
+                if let to, day > to { return }
+                out.append(contentsOf: line)
+                out.append(0x0A)
+                count += 1
+                if out.count > 1 << 20 { flush(&out) }
+            }
+            progress.advance(by: FileSystem.size(file) ?? 0, items: count - before)
         }
         flush(&out)
-        FileHandle.standardError.write(Data("exported \(count) events\n".utf8))
+        progress.finish("\(count) events")
     }
 
     private func flush(_ out: inout [UInt8]) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Telemetry
 
 struct Verify: ParsableCommand {
@@ -9,9 +10,13 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let config = try settings.configuration()
-        let report = LogVerifier(directory: config.dataDirectory).run()
+        let verifier = LogVerifier(directory: config.dataDirectory)
+        let total = LogReplay(directory: config.dataDirectory, logger: Logger(label: "telemetryd")).files()
+            .reduce(0) { $0 + (FileSystem.size($1) ?? 0) }
+        let progress = Progress(label: "verify", total: total)
+        let report = verifier.run(progress: progress)
         for problem in report.problems { print(problem) }
-        print("verified \(report.files) files, \(report.lines) lines: \(report.problems.isEmpty ? "ok" : "\(report.problems.count) problems")")
+        progress.finish("\(report.files) files, \(report.lines) lines, \(report.problems.isEmpty ? "ok" : "\(report.problems.count) problems")")
         if !report.problems.isEmpty { throw ExitCode(1) }
     }
 }

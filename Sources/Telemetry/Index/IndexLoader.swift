@@ -18,7 +18,7 @@ public struct IndexLoader {
     }
 
     /// Loads `index` from `store` and replays the raw log past the stored position.
-    public func open(_ index: DayIndex, store: AggregateStore) throws -> Report {
+    public func open(_ index: DayIndex, store: AggregateStore, progress: Progress? = nil) throws -> Report {
         let loaded = store.load(into: index)
         let replay = LogReplay(directory: dataDirectory, logger: logger)
         var report = Report(loadedDays: loaded.days)
@@ -32,21 +32,21 @@ public struct IndexLoader {
             var noClearing: Set<Int>? = nil
             if !damaged.isEmpty {
                 // Damaged dates come back whole from the raw log.
-                for path in replay.files() { report.replayedEvents += try replayFile(path, skip: 0, into: index, only: damaged, clearing: &noClearing) }
+                for path in replay.files() { report.replayedEvents += try replayFile(path, skip: 0, into: index, only: damaged, clearing: &noClearing, progress: progress) }
             }
             // Everything before `position` is in the aggregates.
             for name in segments where name.seq >= position.seq {
                 let skip = name.seq == position.seq ? position.offset : 0
-                report.replayedEvents += try replayFile(replay.path(name), skip: skip, into: index, except: damaged, clearing: &noClearing)
+                report.replayedEvents += try replayFile(replay.path(name), skip: skip, into: index, except: damaged, clearing: &noClearing, progress: progress)
             }
             let skip = report.nextSeq == position.seq ? position.offset : 0
-            report.replayedEvents += try replayFile(replay.activePath, skip: skip, into: index, except: damaged, clearing: &noClearing)
+            report.replayedEvents += try replayFile(replay.activePath, skip: skip, into: index, except: damaged, clearing: &noClearing, progress: progress)
         } else {
             // Rebuild the dates the raw log holds; aggregates of older dates (past raw retention) stay.
             report.rebuilt = true
             var cleared: Set<Int>? = []
             for path in replay.files() {
-                report.replayedEvents += try replayFile(path, skip: 0, into: index, clearing: &cleared)
+                report.replayedEvents += try replayFile(path, skip: 0, into: index, clearing: &cleared, progress: progress)
             }
             logger.info("rebuilt day index from the raw log", metadata: ["events": "\(report.replayedEvents)"])
         }
@@ -58,10 +58,11 @@ public struct IndexLoader {
     /// Adds the events of one file; with `clearing`, a date's stored aggregate is dropped before its first raw event.
     private func replayFile(
         _ path: String, skip: Int, into index: DayIndex, only: Set<Int>? = nil, except: Set<Int> = [],
-        clearing: inout Set<Int>?
+        clearing: inout Set<Int>?, progress: Progress? = nil
     ) throws -> Int {
         guard FileSystem.exists(path) else { return 0 }
         var count = 0
+        defer { progress?.advance(by: (FileSystem.size(path) ?? 0) - skip, items: count) }
         var cleared = clearing
         try index.state.withLock { s in
             try SegmentReader.forEachLine(path: path, skipping: skip) { line, _ in

@@ -12,10 +12,12 @@ public struct LogVerifier {
 
     public init(directory: String) { self.directory = directory }
 
-    public func run() -> Report {
+    public func run(progress: Progress? = nil) -> Report {
         var report = Report()
         let replay = LogReplay(directory: directory, logger: Logger(label: "telemetryd.verify"))
         for path in replay.files() {
+            let linesBefore = report.lines
+            defer { progress?.advance(by: FileSystem.size(path) ?? 0, items: report.lines - linesBefore) }
             report.files += 1
             do {
                 try SegmentReader.forEachLine(path: path, { line, offset in
@@ -28,6 +30,18 @@ public struct LogVerifier {
                 report.problems.append("\(path): \(error)")
             }
         }
+        report.problems += aggregateProblems()
         return report
+    }
+
+    /// Every day aggregate named by the manifest must load: versions and checksums are checked.
+    func aggregateProblems() -> [String] {
+        guard let store = try? AggregateStore(dataDirectory: directory, logger: Logger(label: "telemetryd.verify"), readOnly: true),
+            FileSystem.exists(store.manifestPath)
+        else { return [] }
+        let index = DayIndex(hasher: SipHash(key: Array(repeating: 0, count: 16)))
+        let loaded = store.load(into: index)
+        if loaded.position == nil { return ["\(store.manifestPath): damaged"] }
+        return loaded.damaged.map { "\(store.directory): aggregate of \(CivilDate(dayNumber: $0)) damaged" }
     }
 }
