@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import NIOCore
 import Logging
 import ServiceLifecycle
 
@@ -86,11 +88,24 @@ public final class TelemetryApp: Sendable {
         return router
     }
 
+    /// A request head must arrive this soon after the connection opens or the previous answer.
+    static let headerTimeout = TimeAmount.seconds(15)
+    /// A request body must arrive this soon after its head.
+    static let bodyTimeout = TimeAmount.seconds(30)
+    static let idleTimeout = TimeAmount.seconds(60)
+    /// Connections beyond this wait in the listen backlog until others close.
+    static let maxConnections = 10_000
+
     /// The HTTP server with the background services; the log is closed after the server has stopped.
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         var app = Application(
             router: buildRouter(),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "telemetryd"),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [SlowClientGuard(headerTimeout: Self.headerTimeout, bodyTimeout: Self.bodyTimeout)],
+                idleTimeout: Self.idleTimeout)),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "telemetryd",
+                availableConnectionsDelegate: MaximumAvailableConnections(Self.maxConnections)),
             onServerRunning: { channel in
                 // Recovery and the index load are done by now: tell systemd we are ready.
                 SystemdNotifier()?.notify("READY=1\nSTATUS=accepting events")
