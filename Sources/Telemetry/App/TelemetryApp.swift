@@ -39,9 +39,6 @@ public final class TelemetryApp: Sendable {
         let metrics = TelemetryMetrics()
         self.metrics = metrics
         alerts = AlertMonitor(now: now, logger: logger)
-        if configuration.dashKeys.isEmpty {
-            logger.warning("no dash key configured: the usage API answers 503 until one is set (--dash-key)")
-        }
         recovery = try LogRecovery(directory: directory, logger: logger).run()
         dedup = DedupCache(windowSeconds: configuration.dedupWindowSeconds, maxIds: configuration.dedupMaxIds)
         try LogReplay(directory: directory, logger: logger).replayRecentIds(into: dedup, now: now())
@@ -62,6 +59,9 @@ public final class TelemetryApp: Sendable {
             onRotate: { maintenance.enqueue($0) }, onFatal: onFatal)
         ingestStats = IngestStats(metrics: metrics)
         ingestor = EventIngestor(writer: writer, dedup: dedup, stats: ingestStats, now: now)
+        if configuration.dashKeys.isEmpty {
+            logger.warning("no dash key configured: the usage API answers 503 until one is set (--dash-key)")
+        }
     }
 
     /// Closes the log and writes the aggregates, as a graceful shutdown does.
