@@ -4,6 +4,11 @@ local path = os.getenv("BATCHES") or "batches.ndjson"
 local bodies = {}
 for line in io.lines(path) do bodies[#bodies + 1] = line end
 local i = 0
+-- RATE_PER_CONNECTION (requests/s) paces each connection, for latency at a fixed load.
+local rate = tonumber(os.getenv("RATE_PER_CONNECTION") or "")
+if rate then
+  delay = function() return 1000 / rate end
+end
 request = function()
   i = i % #bodies + 1
   return wrk.format("POST", "/api/analytics/event", {["Content-Type"] = "application/json"}, bodies[i])

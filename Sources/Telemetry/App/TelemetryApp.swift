@@ -84,6 +84,8 @@ public final class TelemetryApp: Sendable {
         StaticController(files: StaticFiles(directory: configuration.staticDirectory)).addRoutes(to: router)
         let keyed = router.group("api/analytics").add(middleware: DashKeyMiddleware(auth: DashKeyAuth(keys: configuration.dashKeys)))
         UsageController(index: index, rollups: rollups.store, funnel: configuration.funnel, now: now).addRoutes(to: keyed)
+        ReportsController(index: index, dataDirectory: configuration.dataDirectory, funnel: configuration.funnel, now: now).addRoutes(to: keyed)
+        UsersController(dataDirectory: configuration.dataDirectory).addRoutes(to: keyed)
         AlertsController(monitor: alerts, index: index, rollups: rollups.stats, funnel: configuration.funnel, now: now).addRoutes(to: keyed)
         return router
     }

@@ -8,7 +8,7 @@ import Synchronization
 public final class AggregateStore: Sendable {
     static let dayMagic = "TLDAY"
     static let manifestMagic = "TLMAN"
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
 
     public let directory: String
     let logger: Logger
@@ -190,6 +190,8 @@ public final class AggregateStore: Sendable {
         hashes.sort()
         w.int(hashes.count)
         for h in hashes { w.u64(h) }
+        w.int(agg.hours.count)
+        for n in agg.hours { w.int(n) }
         return w.sealed()
     }
 
@@ -220,6 +222,9 @@ public final class AggregateStore: Sendable {
         ids.reserveCapacity(users)
         for _ in 0..<users { ids.append(s.users.id(try r.u64())) }
         agg.users = UserSet(ids: ids)
+        let hours = try r.int()
+        guard hours == 0 || hours == 24 else { throw BinaryReader.Damaged() }
+        for _ in 0..<hours { agg.hours.append(try r.int()) }
         guard r.atEnd else { throw BinaryReader.Damaged() }
         s.days[day] = agg
     }

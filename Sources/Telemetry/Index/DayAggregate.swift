@@ -5,10 +5,14 @@ public struct DayAggregate: Sendable, Equatable {
     var types: [Int] = []
     var features: [Int] = []
     public var users = UserSet()
+    /// Events per UTC hour of the date (24 entries once the date has an event).
+    public var hours: [Int] = []
 
     @inline(__always)
-    mutating func add(type: Int, feature: Int?, user: UInt32?) {
+    mutating func add(type: Int, feature: Int?, user: UInt32?, hour: Int) {
         events += 1
+        if hours.isEmpty { hours = Array(repeating: 0, count: 24) }
+        hours[hour] += 1
         if type >= types.count { types.append(contentsOf: repeatElement(0, count: type + 1 - types.count)) }
         types[type] += 1
         if let feature {

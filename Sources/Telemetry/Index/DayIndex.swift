@@ -11,6 +11,7 @@ public final class DayIndex: CommitObserver, Sendable {
         var features = NameTable()
         var position = LogPosition(seq: 1, offset: 0)
         var dirty: Set<Int> = []
+        var live = LiveWindow()
         /// Bumped on every change, so cached answers know they are stale.
         var version = 0
     }
@@ -27,7 +28,7 @@ public final class DayIndex: CommitObserver, Sendable {
             for batch in batches {
                 batch.lines.withUnsafeBufferPointer { b in
                     for r in batch.records {
-                        Self.add(&s, hasher, day: Int(r.day), b, type: r.eventType, feature: r.feature, user: r.user)
+                        Self.add(&s, hasher, ts: r.ts, b, type: r.eventType, feature: r.feature, user: r.user)
                     }
                 }
             }
@@ -38,18 +39,20 @@ public final class DayIndex: CommitObserver, Sendable {
 
     /// Adds one stored event read back from the log.
     func add(_ event: StoredEvent, line: UnsafeBufferPointer<UInt8>, to s: inout State) {
-        Self.add(&s, hasher, day: CivilDate(epochMilliseconds: event.ts).dayNumber, line,
-                 type: event.eventType, feature: event.feature, user: event.user)
+        Self.add(&s, hasher, ts: event.ts, line, type: event.eventType, feature: event.feature, user: event.user)
     }
 
     @inline(__always)
-    static func add(_ s: inout State, _ hasher: SipHash, day: Int, _ b: UnsafeBufferPointer<UInt8>,
+    static func add(_ s: inout State, _ hasher: SipHash, ts: Int64, _ b: UnsafeBufferPointer<UInt8>,
                     type: Range<Int>, feature: Range<Int>?, user: Range<Int>?) {
+        let date = CivilDate(epochMilliseconds: ts)
         let t = s.types.id(UnsafeBufferPointer(rebasing: b[type]))
         let f = feature.map { s.features.id(UnsafeBufferPointer(rebasing: b[$0])) }
-        let u = user.map { s.users.id(hasher.hash(UnsafeBufferPointer(rebasing: b[$0]))) }
-        s.days[day, default: DayAggregate()].add(type: t, feature: f, user: u)
-        s.dirty.insert(day)
+        let hash = user.map { hasher.hash(UnsafeBufferPointer(rebasing: b[$0])) }
+        let u = hash.map { s.users.id($0) }
+        s.days[date.dayNumber, default: DayAggregate()].add(type: t, feature: f, user: u, hour: Int((ts - date.startMilliseconds) / 3_600_000))
+        s.dirty.insert(date.dayNumber)
+        s.live.add(ts: ts, user: hash)
     }
 
     /// Drops the dates before `oldest`.

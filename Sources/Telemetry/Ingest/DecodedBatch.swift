@@ -1,6 +1,7 @@
 /// One stored event's place in a batch's canonical lines, with the fields the index and dedup read.
 public struct EventRecord: Sendable {
-    public var day: Int32
+    /// The stored `ts`, epoch milliseconds.
+    public var ts: Int64
     public var line: Range<Int>
     public var eventType: Range<Int>
     public var feature: Range<Int>? = nil
@@ -37,7 +38,7 @@ public struct DecodedBatch: Sendable {
             let shift = out.count - r.line.lowerBound
             out.append(contentsOf: lines[r.line])
             func moved(_ x: Range<Int>) -> Range<Int> { (x.lowerBound + shift)..<(x.upperBound + shift) }
-            kept.append(EventRecord(day: r.day, line: moved(r.line), eventType: moved(r.eventType),
+            kept.append(EventRecord(ts: r.ts, line: moved(r.line), eventType: moved(r.eventType),
                                     feature: r.feature.map(moved), user: r.user.map(moved), id: r.id.map(moved)))
         }
         lines = out

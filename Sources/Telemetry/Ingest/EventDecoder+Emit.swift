@@ -23,7 +23,7 @@ extension EventDecoder {
             batch.lines.append(contentsOf: "{\"ts\":\"".utf8)
             Timestamp.write(ts, into: &batch.lines)
             batch.lines.append(0x22)
-            var record = EventRecord(day: Int32(CivilDate(epochMilliseconds: ts).dayNumber), line: 0..<0, eventType: 0..<0)
+            var record = EventRecord(ts: ts, line: 0..<0, eventType: 0..<0)
             for field in Field.allCases {
                 guard let span = spans[index, field] else { continue }
                 batch.lines.append(contentsOf: Self.keyPrefixes[field.rawValue])
