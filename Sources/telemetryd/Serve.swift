@@ -16,6 +16,18 @@ struct Serve: AsyncParsableCommand {
             logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
             return logger
         }()
+        let lock: DataDirectoryLock?
+        do {
+            lock = try DataDirectoryLock(directory: config.dataDirectory)
+        } catch {
+            FileHandle.standardError.write(Data("telemetryd: cannot open data directory \(config.dataDirectory): \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        guard let lock else {
+            FileHandle.standardError.write(Data("telemetryd: another telemetryd serve is using \(config.dataDirectory)\n".utf8))
+            throw ExitCode(2)
+        }
+        defer { withExtendedLifetime(lock) {} }
         let app: TelemetryApp
         do {
             app = try TelemetryApp(configuration: config, logger: logger, onFatal: { error in

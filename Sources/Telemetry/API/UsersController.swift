@@ -1,11 +1,26 @@
 import Hummingbird
 import NIOCore
+import Synchronization
 
-/// `GET /api/analytics/users/{user_id}/events`: one user's stored raw events as NDJSON, oldest first.
+/// `GET /api/analytics/users/{user_id}/events`: one user's stored raw events as NDJSON, oldest first;
+/// `DELETE /api/analytics/users/{user_id}`: erases them everywhere (SPEC §4.3).
 struct UsersController: Sendable {
     let dataDirectory: String
+    let writer: SegmentWriter
+    let index: DayIndex
+    let store: AggregateStore
+    let maintenance: LogMaintenanceService
 
     func addRoutes(to group: RouterGroup<TelemetryRequestContext>) {
+        group.delete("users/:user_id") { request, context in
+            let id = try context.parameters.require("user_id")
+            let deleted = Mutex(0)
+            let eraser = UserEraser(directory: dataDirectory, index: index, store: store,
+                                    maintenance: maintenance, logger: context.logger)
+            // The writer pauses so the active segment can be rewritten and the index stays in step with the log.
+            try await writer.withExclusiveAccess { deleted.withLock { $0 = 0 }; let n = try eraser.erase(id); deleted.withLock { $0 = n } }
+            return Response.json(#"{"ok":true,"deleted":\#(deleted.withLock { $0 })}"#)
+        }
         group.get("users/:user_id/events") { request, context in
             let id = try context.parameters.require("user_id")
             let events = try UserEvents(dataDirectory: dataDirectory).lines(of: id)

@@ -85,7 +85,10 @@ public final class TelemetryApp: Sendable {
         let keyed = router.group("api/analytics").add(middleware: DashKeyMiddleware(auth: DashKeyAuth(keys: configuration.dashKeys)))
         UsageController(index: index, rollups: rollups.store, funnel: configuration.funnel, now: now).addRoutes(to: keyed)
         ReportsController(index: index, dataDirectory: configuration.dataDirectory, funnel: configuration.funnel, now: now).addRoutes(to: keyed)
-        UsersController(dataDirectory: configuration.dataDirectory).addRoutes(to: keyed)
+        UsersController(dataDirectory: configuration.dataDirectory, writer: writer, index: index, store: aggregates,
+                        maintenance: maintenance).addRoutes(to: keyed)
+        ProductController(index: index, dataDirectory: configuration.dataDirectory, rawRetentionDays: configuration.rawRetentionDays,
+                          now: now).addRoutes(to: keyed)
         AlertsController(monitor: alerts, index: index, rollups: rollups.stats, funnel: configuration.funnel, now: now).addRoutes(to: keyed)
         return router
     }

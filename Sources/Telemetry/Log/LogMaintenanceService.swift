@@ -11,6 +11,8 @@ public final class LogMaintenanceService: Service, Sendable {
     let logger: Logger
     private let queue: AsyncStream<SegmentName>
     private let continuation: AsyncStream<SegmentName>.Continuation
+    /// Held while a closed segment is compressed, deleted or rewritten, so erasure and compression never race.
+    private let segmentLock = Mutex(())
     /// Newest `ts` per closed segment, read once per segment.
     private let newest = Mutex([String: Int64]())
 
@@ -49,6 +51,15 @@ public final class LogMaintenanceService: Service, Sendable {
     public func compress(_ name: SegmentName) {
         let source = directory + "/" + name.uncompressed.fileName
         let target = directory + "/" + name.gzipped.fileName
+        withSegmentsLocked { compressLocked(name, source: source, target: target) }
+    }
+
+    /// Runs `body` while no closed segment is being compressed or deleted.
+    public func withSegmentsLocked<T>(_ body: () throws -> T) rethrows -> T {
+        try segmentLock.withLock { _ in try body() }
+    }
+
+    private func compressLocked(_ name: SegmentName, source: String, target: String) {
         guard FileSystem.exists(source) else { return }
         do {
             try Gzip.compressFile(source, to: target + ".tmp")
@@ -72,7 +83,7 @@ public final class LogMaintenanceService: Service, Sendable {
             guard SegmentName(fileName: file) != nil, !file.hasSuffix(".tmp") else { continue }
             guard let newestTs = newestTimestamp(file), newestTs < cutoff else { continue }
             do {
-                try FileSystem.unlink(directory + "/" + file)
+                try withSegmentsLocked { try FileSystem.unlink(directory + "/" + file) }
                 deleted.append(file)
                 newest.withLock { $0[file] = nil }
                 logger.info("deleted segment past retention", metadata: ["segment": "\(file)"])

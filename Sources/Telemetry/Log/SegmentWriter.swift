@@ -41,6 +41,7 @@ public final class SegmentWriter: @unchecked Sendable {
     private var thread: Thread?
     private var rotateRequested = false
     private var finished = false
+    private var exclusive: [(work: @Sendable () throws -> Void, done: CheckedContinuation<Void, any Error>)] = []
 
     // Commit thread only (and `init`).
     private var fd: Int32 = -1
@@ -113,6 +114,22 @@ public final class SegmentWriter: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Runs `work` on the commit thread between two commits, with the active segment closed; the writer
+    /// reopens it afterwards, so `work` may rewrite it (user erasure).
+    public func withExclusiveAccess(_ work: @escaping @Sendable () throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            condition.lock()
+            guard failure == nil, !closing else {
+                condition.unlock()
+                done.resume(throwing: StorageError.unavailable)
+                return
+            }
+            exclusive.append((work, done))
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
     /// Finishes every batch already handed over, closes the segment and stops the commit thread.
     public func close() {
         condition.lock()
@@ -125,7 +142,7 @@ public final class SegmentWriter: @unchecked Sendable {
     private func commitLoop() {
         while true {
             condition.lock()
-            while pending.isEmpty && !closing && !rotateRequested {
+            while pending.isEmpty && !closing && !rotateRequested && exclusive.isEmpty {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
                 if pending.isEmpty && !closing && segmentDue() { break }
             }
@@ -135,7 +152,11 @@ public final class SegmentWriter: @unchecked Sendable {
             let forced = rotateRequested
             rotateRequested = false
             let failed = failure
+            let exclusiveWork = exclusive
+            exclusive = []
             condition.unlock()
+
+            for (work, done) in exclusiveWork { runExclusive(work, done) }
 
             if let failed {
                 for job in jobs { job.done.resume(throwing: failed) }
@@ -155,6 +176,21 @@ public final class SegmentWriter: @unchecked Sendable {
         finished = true
         condition.broadcast()
         condition.unlock()
+    }
+
+    private func runExclusive(_ work: () throws -> Void, _ done: CheckedContinuation<Void, any Error>) {
+        guard failure == nil else { return done.resume(throwing: StorageError.unavailable) }
+        Glibc.close(fd)
+        fd = -1
+        var result: Result<Void, any Error> = .success(())
+        do { try work() } catch { result = .failure(error) }
+        do {
+            try openActive()
+            stats.setActiveBytes(size)
+        } catch {
+            fail(error: .syncFailed(errno: EIO), jobs: [])
+        }
+        done.resume(with: result)
     }
 
     /// Due at the size limit, or when the segment holds data and the UTC date has changed since it began.

@@ -1,0 +1,115 @@
+import Hummingbird
+
+/// Retention cohorts, funnels and experiments (SPEC §4.4).
+struct ProductController: Sendable {
+    let index: DayIndex
+    let dataDirectory: String
+    let rawRetentionDays: Int
+    let now: @Sendable () -> Int64
+
+    func addRoutes(to group: RouterGroup<TelemetryRequestContext>) {
+        group.get("retention", use: retention)
+        group.get("funnel", use: funnel)
+        group.get("experiments/:name", use: experiment)
+    }
+
+    func parameters(_ request: Request) -> QueryParameters {
+        QueryParameters(request: request, today: CivilDate(epochMilliseconds: now()))
+    }
+
+    @Sendable func retention(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let q = parameters(request)
+        let weeks = try q.integer("weeks", default: 8, 1...52)
+        let cohorts = index.retention(end: try q.end(), weeks: weeks)
+        return .json(JSONWriter.build { w in
+            w.field("ok", true)
+            w.key("cohorts")
+            w.array { w in
+                for c in cohorts {
+                    w.object { w in
+                        w.field("week", c.weekStart.isoWeek)
+                        w.field("start", c.weekStart.description)
+                        w.field("users", c.users)
+                        w.key("active")
+                        w.raw("[" + c.active.map(String.init).joined(separator: ",") + "]")
+                    }
+                }
+            }
+        })
+    }
+
+    /// The window of a raw-log analysis: within raw retention, or 400.
+    func rawWindow(_ q: QueryParameters) throws -> (CivilDate, CivilDate) {
+        let days = try q.integer("days", default: 30, 1...365)
+        guard days <= rawRetentionDays else {
+            throw APIError(.badRequest, "days may not exceed the raw retention of \(rawRetentionDays) days for this analysis")
+        }
+        let end = try q.end()
+        return (end.adding(days: -(days - 1)), end)
+    }
+
+    func step(_ text: String?, name: String) throws -> PathAnalysis.Step {
+        guard let text, let step = PathAnalysis.Step(Substring(text)) else {
+            throw APIError(.badRequest, "\(name) must be event_type or event_type:feature")
+        }
+        return step
+    }
+
+    @Sendable func funnel(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let q = parameters(request)
+        let texts = (request.uri.queryParameters["steps"].map(String.init) ?? "").split(separator: ",")
+        let steps = texts.compactMap(PathAnalysis.Step.init)
+        guard steps.count == texts.count, (2...8).contains(steps.count) else {
+            throw APIError(.badRequest, "steps must be 2 to 8 comma separated event_type or event_type:feature")
+        }
+        let within = try q.integer("within", default: 86_400, 1...(365 * 86_400))
+        let (start, end) = try rawWindow(q)
+        let reached = try PathAnalysis(dataDirectory: dataDirectory).funnel(steps: steps, start: start, end: end, withinMs: Int64(within) * 1000)
+        return .json(JSONWriter.build { w in
+            w.field("ok", true)
+            w.key("steps")
+            w.array { w in
+                for (step, users) in zip(steps, reached) {
+                    w.object { w in
+                        w.field("step", step.description)
+                        w.field("users", users)
+                        w.key("conversion")
+                        w.number(reached[0] == 0 ? 0 : Double(users) / Double(reached[0]), places: 3)
+                    }
+                }
+            }
+        })
+    }
+
+    @Sendable func experiment(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let q = parameters(request)
+        let name = try context.parameters.require("name")
+        let goal = try step(request.uri.queryParameters["goal"].map(String.init) ?? "conversion", name: "goal")
+        let (start, end) = try rawWindow(q)
+        let variants = try PathAnalysis(dataDirectory: dataDirectory).experiment(name, goal: goal, start: start, end: end)
+        let control = variants.first { $0.name == "control" } ?? variants.first
+        return .json(JSONWriter.build { w in
+            w.field("ok", true)
+            w.field("experiment", name)
+            w.field("goal", goal.description)
+            w.key("variants")
+            w.array { w in
+                for v in variants {
+                    w.object { w in
+                        w.field("variant", v.name)
+                        w.field("users", v.users)
+                        w.field("converted", v.converted)
+                        w.key("rate"); w.number(v.rate, places: 4)
+                        if let control, control.name != v.name {
+                            let c = PathAnalysis.compare(v, to: control)
+                            w.key("uplift"); w.number(c.uplift, places: 4)
+                            w.key("relative_uplift"); c.relative.map { w.number($0, places: 4) } ?? w.raw("null")
+                            w.key("ci95"); w.array { w in w.number(c.ci.0, places: 4); w.number(c.ci.1, places: 4) }
+                            w.key("p_value"); w.number(c.p, places: 4)
+                        }
+                    }
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Logging
+
+/// Erases one user from the data directory (SPEC §4.3): every raw segment (compressed ones included),
+/// quarantined lines, and the day aggregates. Each rewritten file goes through `.tmp` + fsync + rename,
+/// so a crash leaves either the old or the new file, and recovery removes the `.tmp`.
+public struct UserEraser: Sendable {
+    let directory: String
+    let index: DayIndex
+    let store: AggregateStore
+    /// Present while the daemon runs: erasure then waits for any compression in progress.
+    let maintenance: LogMaintenanceService?
+    let logger: Logger
+
+    public init(directory: String, index: DayIndex, store: AggregateStore, maintenance: LogMaintenanceService?, logger: Logger) {
+        self.directory = directory
+        self.index = index
+        self.store = store
+        self.maintenance = maintenance
+        self.logger = logger
+    }
+
+    /// Erases `userId`; returns how many raw events were removed. Run it with the writer paused.
+    public func erase(_ userId: String) throws -> Int {
+        guard let maintenance else { return try eraseLocked(userId) }
+        return try maintenance.withSegmentsLocked { try eraseLocked(userId) }
+    }
+
+    private func eraseLocked(_ userId: String) throws -> Int {
+        var needle = Array(#""user_id":""#.utf8)
+        JSONString.appendEscaped(userId.utf8, into: &needle)
+        needle.append(0x22)
+        let canonical = Array(needle[11..<(needle.count - 1)])
+        var deleted = 0
+        for path in LogReplay(directory: directory, logger: logger).files() {
+            deleted += try rewrite(path) { line in
+                guard UserEvents.contains(line, needle), let e = StoredEvent.parse(line), let u = e.user,
+                    line[u].elementsEqual(canonical) else { return false }
+                index.subtract(e, line: line)
+                return true
+            }
+        }
+        let quarantine = directory + "/quarantine"
+        for file in FileSystem.list(quarantine) where !file.hasSuffix(".tmp") {
+            _ = try rewrite(quarantine + "/" + file) { UserEvents.contains($0, needle) }
+        }
+        index.removeUser(canonical: canonical)
+        let activeSize = FileSystem.size(directory + "/" + SegmentName.active) ?? 0
+        index.setPosition(LogPosition(seq: index.position.seq, offset: activeSize))
+        try store.flush(index)
+        logger.info("user erased", metadata: ["events": "\(deleted)"])
+        return deleted
+    }
+
+    /// Rewrites `path` without the lines `drop` picks; returns how many it dropped (no rewrite when none).
+    func rewrite(_ path: String, drop: (UnsafeBufferPointer<UInt8>) -> Bool) throws -> Int {
+        var kept: [UInt8] = []
+        var dropped = 0
+        try SegmentReader.forEachLine(path: path, { line, _ in
+            if drop(line) {
+                dropped += 1
+            } else {
+                kept.append(contentsOf: line)
+                kept.append(0x0A)
+            }
+        }, torn: { _, _ in })
+        guard dropped > 0 else { return 0 }
+        if path.hasSuffix(".gz") {
+            let plain = path + ".plain.tmp"
+            try FileSystem.writeAtomically(plain, kept)
+            try Gzip.compressFile(plain, to: path + ".tmp")
+            try FileSystem.unlink(plain)
+            try FileSystem.rename(path + ".tmp", path)
+            try FileSystem.fsyncDirectory((path as NSString).deletingLastPathComponent)
+        } else {
+            try FileSystem.writeAtomically(path, kept)
+        }
+        return dropped
+    }
+}
