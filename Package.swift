@@ -47,6 +47,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "TelemetryBench",
+            dependencies: ["Telemetry"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TelemetryTests",
             dependencies: [

@@ -1,6 +1,14 @@
 #include <zlib.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/syscall.h>
 
 /// The calling thread's kernel id (glibc's gettid() is not visible to Swift on every libc version).
 static inline long telemetry_gettid(void) { return syscall(SYS_gettid); }
+
+/// Moves the calling thread to SCHED_IDLE (5 on Linux; the name needs _GNU_SOURCE): it then runs only on idle cores.
+static inline int telemetry_set_idle_priority(void) {
+    struct sched_param param = {0};
+    return pthread_setschedparam(pthread_self(), 5, &param);
+}

@@ -49,7 +49,7 @@ struct RequestMetricsMiddleware: RouterMiddleware {
             let response = try await next(request, context)
             status = response.status.code
             return response
-        } catch let error as HTTPResponseError {
+        } catch let error as any HTTPResponseError {
             status = error.status.code
             throw error
         }

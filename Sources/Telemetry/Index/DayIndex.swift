@@ -10,7 +10,10 @@ public final class DayIndex: CommitObserver, Sendable {
         var types = NameTable()
         var features = NameTable()
         var position = LogPosition(seq: 1, offset: 0)
-        var dirty: Set<Int> = []
+        var dirty: Set<Int> = [] {
+            didSet { if dirty.isEmpty { lastDirty = nil } }
+        }
+        var lastDirty: Int?
         var live = LiveWindow()
         /// Bumped on every change, so cached answers know they are stale.
         var version = 0
@@ -51,7 +54,11 @@ public final class DayIndex: CommitObserver, Sendable {
         let hash = user.map { hasher.hash(UnsafeBufferPointer(rebasing: b[$0])) }
         let u = hash.map { s.users.id($0) }
         s.days[date.dayNumber, default: DayAggregate()].add(type: t, feature: f, user: u, hour: Int((ts - date.startMilliseconds) / 3_600_000))
-        s.dirty.insert(date.dayNumber)
+        if s.lastDirty != date.dayNumber {
+            // Most events of a batch share a date: skip the set's hashing for repeats.
+            s.dirty.insert(date.dayNumber)
+            s.lastDirty = date.dayNumber
+        }
         s.live.add(ts: ts, user: hash)
     }
 

@@ -1,5 +1,9 @@
 extension EventDecoder {
     private static let keyPrefixes: [[UInt8]] = Field.allCases.map { Array(",\"\($0.name)\":\"".utf8) }
+    private static let lineStart = Array("{\"ts\":\"".utf8)
+    private static let metadataKey = Array(",\"metadata\":".utf8)
+    private static let receivedKey = Array(",\"received_at\":\"".utf8)
+    private static let lineEnd = Array("\"}\n".utf8)
 
     /// Writes the canonical line (SPEC §5.1) of every valid, recent event.
     func emit(_ pending: [Pending], spans: Spans, body: UnsafeBufferPointer<UInt8>, receivedAt: Int64, skew: Int64) -> DecodedBatch {
@@ -20,7 +24,7 @@ extension EventDecoder {
                 continue
             }
             let lineStart = batch.lines.count
-            batch.lines.append(contentsOf: "{\"ts\":\"".utf8)
+            batch.lines.append(contentsOf: Self.lineStart)
             Timestamp.write(ts, into: &batch.lines)
             batch.lines.append(0x22)
             var record = EventRecord(ts: ts, line: 0..<0, eventType: 0..<0)
@@ -44,16 +48,16 @@ extension EventDecoder {
                 batch.lines.append(0x22)
             }
             if let metadata = p.metadata {
-                batch.lines.append(contentsOf: ",\"metadata\":".utf8)
+                batch.lines.append(contentsOf: Self.metadataKey)
                 if p.metadataIsCompact {
                     batch.lines.append(contentsOf: UnsafeBufferPointer(rebasing: body[metadata]))
                 } else {
                     Self.forEachMinified(body, metadata) { batch.lines.append($0) }
                 }
             }
-            batch.lines.append(contentsOf: ",\"received_at\":\"".utf8)
+            batch.lines.append(contentsOf: Self.receivedKey)
             batch.lines.append(contentsOf: received)
-            batch.lines.append(contentsOf: "\"}\n".utf8)
+            batch.lines.append(contentsOf: Self.lineEnd)
             record.line = lineStart..<batch.lines.count
             batch.records.append(record)
         }

@@ -76,8 +76,12 @@ struct JSONScanner {
         var scalars = 0
         let n = bytes.count
         while index < n {
-            // Fast path: a run of plain printable ASCII.
+            // Fast path: a run of plain printable ASCII, eight bytes at a time, then byte by byte.
             var i = index
+            if let base = bytes.baseAddress {
+                let raw = UnsafeRawPointer(base)
+                while i + 8 <= n && Self.isPlainASCII(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+            }
             while i < n {
                 let b = bytes[i]
                 guard b >= 0x20, b < 0x80, b != 0x22, b != 0x5C else { break }
@@ -123,6 +127,18 @@ struct JSONScanner {
             }
         }
         throw fail("unterminated string")
+    }
+
+    /// True when none of the eight bytes is a control character, non-ASCII, `"` or `\\` (SWAR).
+    @inline(__always)
+    static func isPlainASCII(_ x: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+        let control = (x &- ones &* 0x20) & ~x & highs
+        let quote = hasZero(x ^ (ones &* 0x22))
+        let backslash = hasZero(x ^ (ones &* 0x5C))
+        return (control | quote | backslash | (x & highs)) == 0
     }
 
     private func hex4(at i: Int) throws(Failure) -> UInt32 {
