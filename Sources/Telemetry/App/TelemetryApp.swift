@@ -41,14 +41,26 @@ public final class TelemetryApp: Sendable {
         alerts = AlertMonitor(now: now, logger: logger)
         recovery = try LogRecovery(directory: directory, logger: logger).run()
         dedup = DedupCache(windowSeconds: configuration.dedupWindowSeconds, maxIds: configuration.dedupMaxIds)
-        try LogReplay(directory: directory, logger: logger).replayRecentIds(into: dedup, now: now())
         let maintenance = LogMaintenanceService(
             directory: directory, retentionDays: configuration.rawRetentionDays, now: now, logger: logger)
         self.maintenance = maintenance
         for name in recovery.uncompressed { maintenance.enqueue(name) }
         aggregates = try AggregateStore(dataDirectory: directory, logger: logger)
         index = DayIndex(hasher: SipHash(key: try aggregates.hashKey()))
-        indexReport = try IndexLoader(dataDirectory: directory, logger: logger).open(index, store: aggregates)
+        let dedupSnapshot = DedupSnapshot.read(from: aggregates)
+        let openedAt = now()
+        let dedup = self.dedup
+        indexReport = try IndexLoader(dataDirectory: directory, logger: logger).open(index, store: aggregates) { e, line in
+            if let id = e.id, let at = e.receivedAt { dedup.remember(UnsafeBufferPointer(rebasing: line[id]), at: at, now: openedAt) }
+        }
+        if let from = indexReport.replayedFrom {
+            if let dedupSnapshot, dedupSnapshot.position == from {
+                dedup.load(dedupSnapshot.entries, now: openedAt)
+            } else {
+                // No snapshot for this position (a crash): refill the window from the recent segments.
+                try LogReplay(directory: directory, logger: logger).replayRecentIds(into: dedup, now: openedAt)
+            }
+        }
         rollups = RollupService(
             job: RollupJob(configuration: configuration), index: index, store: RollupStore(dataDirectory: directory),
             aggregates: aggregates, maintenance: maintenance, now: now, logger: logger, metrics: metrics)
@@ -67,6 +79,7 @@ public final class TelemetryApp: Sendable {
     /// Closes the log and writes the aggregates, as a graceful shutdown does.
     public func close() throws {
         writer.close()
+        try DedupSnapshot.write(dedup, position: index.position, to: aggregates)
         try aggregates.flush(index)
     }
 
@@ -118,7 +131,16 @@ public final class TelemetryApp: Sendable {
             },
             logger: logger)
         // Services stop in reverse order: the server first, then rollups, then the log, then the last aggregate flush.
-        app.addServices(AggregateFlushService(index: index, store: aggregates, logger: logger), LogCloser(writer: writer), maintenance, rollups)
+        app.addServices(
+            AggregateFlushService(index: index, store: aggregates, logger: logger),
+            LogCloser(writer: writer, afterClose: { [dedup, index, aggregates, logger] in
+                do {
+                    try DedupSnapshot.write(dedup, position: index.position, to: aggregates)
+                } catch {
+                    logger.error("writing the dedup snapshot failed", metadata: ["error": "\(error)"])
+                }
+            }),
+            maintenance, rollups)
         if let notifier = SystemdNotifier() {
             // Added last, so it stops first: STOPPING=1 goes out as soon as shutdown begins.
             let writer = self.writer
@@ -132,9 +154,11 @@ public final class TelemetryApp: Sendable {
 /// Closes the writer once the server has stopped taking requests (services stop in reverse order).
 struct LogCloser: Service {
     let writer: SegmentWriter
+    let afterClose: @Sendable () -> Void
 
     func run() async throws {
         try? await gracefulShutdown()
         writer.close()
+        afterClose()
     }
 }

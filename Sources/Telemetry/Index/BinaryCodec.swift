@@ -9,6 +9,7 @@ struct BinaryWriter {
         bytes.append(version)
     }
 
+    mutating func reserve(_ n: Int) { bytes.reserveCapacity(n) }
     mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }
     mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
     mutating func int(_ v: Int) { u64(UInt64(bitPattern: Int64(v))) }

@@ -7,7 +7,12 @@ public struct IndexLoader {
         public var replayedEvents = 0
         public var rebuilt = false
         public var nextSeq = 1
+        /// Where the replay started: the stored position, or nil when the whole raw log was replayed.
+        public var replayedFrom: LogPosition?
     }
+
+    /// Called with every event the replay reads (the dedup window is refilled from the same pass).
+    public typealias Observer = (StoredEvent, UnsafeBufferPointer<UInt8>) -> Void
 
     let dataDirectory: String
     let logger: Logger
@@ -18,7 +23,7 @@ public struct IndexLoader {
     }
 
     /// Loads `index` from `store` and replays the raw log past the stored position.
-    public func open(_ index: DayIndex, store: AggregateStore, progress: Progress? = nil) throws -> Report {
+    public func open(_ index: DayIndex, store: AggregateStore, progress: Progress? = nil, observe: Observer? = nil) throws -> Report {
         let loaded = store.load(into: index)
         let replay = LogReplay(directory: dataDirectory, logger: logger)
         var report = Report(loadedDays: loaded.days)
@@ -28,25 +33,26 @@ public struct IndexLoader {
         let segments = replay.segments()
 
         if let position = loaded.position, position.seq == report.nextSeq ? position.offset <= activeSize : true {
+            report.replayedFrom = position
             let damaged = Set(loaded.damaged)
             var noClearing: Set<Int>? = nil
             if !damaged.isEmpty {
                 // Damaged dates come back whole from the raw log.
-                for path in replay.files() { report.replayedEvents += try replayFile(path, skip: 0, into: index, only: damaged, clearing: &noClearing, progress: progress) }
+                for path in replay.files() { report.replayedEvents += try replayFile(path, skip: 0, into: index, only: damaged, clearing: &noClearing, progress: progress, observe: observe) }
             }
             // Everything before `position` is in the aggregates.
             for name in segments where name.seq >= position.seq {
                 let skip = name.seq == position.seq ? position.offset : 0
-                report.replayedEvents += try replayFile(replay.path(name), skip: skip, into: index, except: damaged, clearing: &noClearing, progress: progress)
+                report.replayedEvents += try replayFile(replay.path(name), skip: skip, into: index, except: damaged, clearing: &noClearing, progress: progress, observe: observe)
             }
             let skip = report.nextSeq == position.seq ? position.offset : 0
-            report.replayedEvents += try replayFile(replay.activePath, skip: skip, into: index, except: damaged, clearing: &noClearing, progress: progress)
+            report.replayedEvents += try replayFile(replay.activePath, skip: skip, into: index, except: damaged, clearing: &noClearing, progress: progress, observe: observe)
         } else {
             // Rebuild the dates the raw log holds; aggregates of older dates (past raw retention) stay.
             report.rebuilt = true
             var cleared: Set<Int>? = []
             for path in replay.files() {
-                report.replayedEvents += try replayFile(path, skip: 0, into: index, clearing: &cleared, progress: progress)
+                report.replayedEvents += try replayFile(path, skip: 0, into: index, clearing: &cleared, progress: progress, observe: observe)
             }
             logger.info("rebuilt day index from the raw log", metadata: ["events": "\(report.replayedEvents)"])
         }
@@ -58,7 +64,7 @@ public struct IndexLoader {
     /// Adds the events of one file; with `clearing`, a date's stored aggregate is dropped before its first raw event.
     private func replayFile(
         _ path: String, skip: Int, into index: DayIndex, only: Set<Int>? = nil, except: Set<Int> = [],
-        clearing: inout Set<Int>?, progress: Progress? = nil
+        clearing: inout Set<Int>?, progress: Progress? = nil, observe: Observer? = nil
     ) throws -> Int {
         guard FileSystem.exists(path) else { return 0 }
         var count = 0
@@ -67,6 +73,7 @@ public struct IndexLoader {
         try index.state.withLock { s in
             try SegmentReader.forEachLine(path: path, skipping: skip) { line, _ in
                 guard let e = StoredEvent.parse(line) else { return }
+                observe?(e, line)
                 let day = CivilDate(epochMilliseconds: e.ts).dayNumber
                 if let only, !only.contains(day) { return }
                 if except.contains(day) { return }

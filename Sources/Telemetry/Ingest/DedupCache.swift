@@ -52,6 +52,19 @@ public final class DedupCache: Sendable {
         state.withLock { s in for h in hashes { s.seen[h] = nil } }
     }
 
+    /// Every remembered id hash with when it was stored, for the shutdown snapshot.
+    func entries() -> [(hash: UInt64, at: Int64)] {
+        state.withLock { s in s.seen.map { ($0.key, $0.value) }.sorted { $0.at < $1.at } }
+    }
+
+    /// Restores entries of a snapshot (those still inside the window).
+    func load(_ entries: [(hash: UInt64, at: Int64)], now: Int64) {
+        guard maxIds > 0 else { return }
+        state.withLock { s in
+            for (h, at) in entries where at >= now - windowMs && s.seen[h] == nil { insert(&s, h, at: at) }
+        }
+    }
+
     /// Remembers an id read back from the log at start-up.
     public func remember(_ id: some Sequence<UInt8>, at: Int64, now: Int64) {
         guard maxIds > 0, at >= now - windowMs else { return }

@@ -32,7 +32,7 @@ public enum SegmentReader {
             if start < n { carry.append(contentsOf: chunk[start..<n]) }
         }
         if path.hasSuffix(".gz") {
-            try Gzip.decompressFile(path, chunk: feed)
+            try GzipPipeline.forEachChunk(path, feed)
         } else {
             let bytes = try FileSystem.readAll(path)
             try bytes.withUnsafeBufferPointer { try feed($0) }
@@ -51,3 +51,70 @@ public enum SegmentReader {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Decompresses on a thread of its own while the caller parses the previous chunks, so a rebuild
+/// uses both cores: inflate and parse run at similar speeds.
+enum GzipPipeline {
+    /// `@unchecked Sendable`: every field is touched only under `condition`.
+    final class Queue: @unchecked Sendable {
+        let condition = NSCondition()
+        var chunks: [[UInt8]] = []
+        var done = false
+        var failure: (any Error)?
+    }
+
+    static func forEachChunk(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        let queue = Queue()
+        let producer = Thread {
+            do {
+                try Gzip.decompressFile(path) { chunk in
+                    queue.condition.lock()
+                    while queue.chunks.count >= 4 && !queue.done { queue.condition.wait() }
+                    queue.chunks.append(Array(chunk))
+                    queue.condition.broadcast()
+                    queue.condition.unlock()
+                }
+            } catch {
+                queue.condition.lock()
+                queue.failure = error
+                queue.condition.unlock()
+            }
+            queue.condition.lock()
+            queue.done = true
+            queue.condition.broadcast()
+            queue.condition.unlock()
+        }
+        producer.start()
+        var consumerError: (any Error)?
+        while true {
+            queue.condition.lock()
+            while queue.chunks.isEmpty && !queue.done { queue.condition.wait() }
+            if queue.chunks.isEmpty {
+                queue.condition.unlock()
+                break
+            }
+            let chunk = queue.chunks.removeFirst()
+            queue.condition.broadcast()
+            queue.condition.unlock()
+            do {
+                try chunk.withUnsafeBufferPointer { try body($0) }
+            } catch {
+                consumerError = error
+                queue.condition.lock()
+                queue.done = true  // the producer stops waiting; its remaining chunks are dropped
+                queue.chunks = []
+                queue.condition.broadcast()
+                queue.condition.unlock()
+                break
+            }
+        }
+        queue.condition.lock()
+        while !queue.done { queue.condition.wait() }
+        let failure = queue.failure
+        queue.condition.unlock()
+        if let consumerError { throw consumerError }
+        if let failure { throw failure }
+    }
+}
+
+import Foundation

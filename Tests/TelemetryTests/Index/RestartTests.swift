@@ -78,3 +78,24 @@ import Testing
         try third.close()
     }
 }
+
+@Suite struct DedupRestartTests {
+    @Test func retriedIdsStayDuplicatesAfterACleanRestartAndAfterACrash() async throws {
+        let dir = TempDirectory()
+        let clock = ManualClock("2025-10-21T10:00:00Z")
+        let config = testConfiguration(dir)
+        let body = Array(#"{"events":[{"event_type":"a","id":"retry-me"}]}"#.utf8)
+        let first = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        #expect(try await first.ingestor.ingest(body).logged == 1)
+        try first.close()
+        // Clean restart: the window comes from the shutdown snapshot.
+        let second = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        #expect(try await second.ingestor.ingest(body).duplicates == 1)
+        #expect(try await second.ingestor.ingest(Array(#"{"events":[{"event_type":"a","id":"second"}]}"#.utf8)).logged == 1)
+        second.writer.close()  // a crash: no snapshot for this position
+        let third = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        #expect(try await third.ingestor.ingest(body).duplicates == 1)
+        #expect(try await third.ingestor.ingest(Array(#"{"events":[{"event_type":"a","id":"second"}]}"#.utf8)).duplicates == 1)
+        try third.close()
+    }
+}
