@@ -133,9 +133,11 @@ public final class AggregateStore: Sendable {
             m.generation += 1
             do {
                 for (day, bytes) in changed {
-                    try FileSystem.writeAtomically(dayPath(day, m.generation), bytes)
+                    try FileSystem.writeAtomically(dayPath(day, m.generation), bytes, syncDirectory: false)
                     m.days[day] = m.generation
                 }
+                // One directory fsync covers every day file; the manifest's own rename is synced after it.
+                if !changed.isEmpty { try FileSystem.fsyncDirectory(directory) }
                 for day in removed { m.days[day] = nil }
                 m.position = position
                 try FileSystem.writeAtomically(manifestPath, Self.encodeManifest(m))

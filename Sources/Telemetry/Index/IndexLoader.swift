@@ -70,14 +70,19 @@ public struct IndexLoader {
         var count = 0
         defer { progress?.advance(by: (FileSystem.size(path) ?? 0) - skip, items: count) }
         var cleared = clearing
+        var lastDay = Int.min
         try index.state.withLock { s in
             try SegmentReader.forEachLine(path: path, skipping: skip) { line, _ in
                 guard let e = StoredEvent.parse(line) else { return }
                 observe?(e, line)
                 let day = CivilDate(epochMilliseconds: e.ts).dayNumber
                 if let only, !only.contains(day) { return }
-                if except.contains(day) { return }
-                if cleared?.insert(day).inserted == true { s.days[day] = nil }
+                if !except.isEmpty, except.contains(day) { return }
+                if day != lastDay {
+                    // Consecutive events mostly share a date: look the set up once per run of them.
+                    if cleared?.insert(day).inserted == true { s.days[day] = nil }
+                    lastDay = day
+                }
                 index.add(e, line: line, to: &s)
                 count += 1
             }

@@ -54,7 +54,8 @@ public struct StoredEvent {
                     } else if s.equals(key, "id") {
                         id = range
                     } else if s.equals(key, "received_at") {
-                        received = Timestamp.parse(UnsafeBufferPointer(rebasing: buffer[range]))
+                        // Only dedup reads it, and only for events with an id (written before received_at).
+                        if id != nil { received = Timestamp.parse(UnsafeBufferPointer(rebasing: buffer[range])) }
                     }
                 } else {
                     try s.skipValue(depth: 1)

@@ -67,8 +67,9 @@ public enum FileSystem {
         }
     }
 
-    /// Writes `bytes` to `path` crash-safely: a `.tmp` sibling, fsync, rename, fsync of the directory.
-    public static func writeAtomically(_ path: String, _ bytes: some Collection<UInt8>) throws {
+    /// Writes `bytes` to `path` crash-safely: a `.tmp` sibling, fsync, rename, fsync of the directory
+    /// (leave that to the caller with `syncDirectory: false` when it renames many files at once).
+    public static func writeAtomically(_ path: String, _ bytes: some Collection<UInt8>, syncDirectory: Bool = true) throws {
         let tmp = path + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileError("open", tmp) }
@@ -93,6 +94,8 @@ public enum FileSystem {
         }
         close(fd)
         try rename(tmp, path)
-        try fsyncDirectory((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+        if syncDirectory {
+            try fsyncDirectory((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+        }
     }
 }
