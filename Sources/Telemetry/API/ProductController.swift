@@ -13,9 +13,7 @@ struct ProductController: Sendable {
         group.get("experiments/:name", use: experiment)
     }
 
-    func parameters(_ request: Request) -> QueryParameters {
-        QueryParameters(request: request, today: CivilDate(epochMilliseconds: now()))
-    }
+    func parameters(_ request: Request) -> QueryParameters { QueryParameters(request: request, now: now()) }
 
     @Sendable func retention(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let q = parameters(request)
@@ -40,11 +38,10 @@ struct ProductController: Sendable {
 
     /// The window of a raw-log analysis: within raw retention, or 400.
     func rawWindow(_ q: QueryParameters) throws -> (CivilDate, CivilDate) {
-        let days = try q.integer("days", default: 30, 1...365)
+        let (end, days) = try q.window()
         guard days <= rawRetentionDays else {
             throw APIError(.badRequest, "days may not exceed the raw retention of \(rawRetentionDays) days for this analysis")
         }
-        let end = try q.end()
         return (end.adding(days: -(days - 1)), end)
     }
 

@@ -5,6 +5,16 @@ struct QueryParameters {
     let request: Request
     let today: CivilDate
 
+    init(request: Request, now: Int64) {
+        self.request = request
+        self.today = CivilDate(epochMilliseconds: now)
+    }
+
+    /// `days` (1–365, default 30) ending with `end`.
+    func window() throws -> (end: CivilDate, days: Int) {
+        (try end(), try integer("days", default: 30, 1...365))
+    }
+
     func integer(_ name: String, default value: Int, _ range: ClosedRange<Int>) throws -> Int {
         guard let text = request.uri.queryParameters[Substring(name)] else { return value }
         guard let n = Int(text), range.contains(n) else {

@@ -17,8 +17,7 @@ struct ReportsController: Sendable {
     }
 
     func window(_ request: Request) throws -> (end: CivilDate, days: Int) {
-        let q = QueryParameters(request: request, today: CivilDate(epochMilliseconds: now()))
-        return (try q.end(), try q.integer("days", default: 30, 1...365))
+        try QueryParameters(request: request, now: now()).window()
     }
 
     @Sendable func trends(_ request: Request, context: TelemetryRequestContext) async throws -> Response {

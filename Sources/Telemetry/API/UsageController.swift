@@ -14,9 +14,7 @@ struct UsageController: Sendable {
         group.get("rollups", use: rollupHistory)
     }
 
-    func parameters(_ request: Request) -> QueryParameters {
-        QueryParameters(request: request, today: CivilDate(epochMilliseconds: now()))
-    }
+    func parameters(_ request: Request) -> QueryParameters { QueryParameters(request: request, now: now()) }
 
     @Sendable func usage(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let q = parameters(request)
@@ -32,9 +30,7 @@ struct UsageController: Sendable {
     }
 
     @Sendable func daily(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
-        let q = parameters(request)
-        let days = try q.integer("days", default: 30, 1...365)
-        let end = try q.end()
+        let (end, days) = try parameters(request).window()
         let series = index.daily(end: end, days: days, funnel: funnel)
         return .json(JSONWriter.build { w in
             w.field("ok", true)

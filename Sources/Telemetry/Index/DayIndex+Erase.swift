@@ -11,7 +11,6 @@ extension DayIndex {
             if day.hours.count == 24 { day.hours[hour] -= 1 }
             s.days[date.dayNumber] = day
             s.dirty.insert(date.dayNumber)
-            s.version &+= 1
         }
     }
 
@@ -24,7 +23,6 @@ extension DayIndex {
                 s.days[n]!.users.remove(id)
                 s.dirty.insert(n)
             }
-            s.version &+= 1
         }
     }
 

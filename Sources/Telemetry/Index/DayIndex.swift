@@ -15,8 +15,6 @@ public final class DayIndex: CommitObserver, Sendable {
         }
         var lastDirty: Int?
         var live = LiveWindow()
-        /// Bumped on every change, so cached answers know they are stale.
-        var version = 0
     }
 
     let hasher: SipHash
@@ -36,7 +34,6 @@ public final class DayIndex: CommitObserver, Sendable {
                 }
             }
             s.position = position
-            s.version &+= 1
         }
     }
 
@@ -70,7 +67,6 @@ public final class DayIndex: CommitObserver, Sendable {
                 s.days[d] = nil
                 s.dirty.insert(d)
             }
-            if !old.isEmpty { s.version &+= 1 }
             return old.count
         }
     }

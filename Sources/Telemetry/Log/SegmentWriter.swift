@@ -39,7 +39,6 @@ public final class SegmentWriter: @unchecked Sendable {
     private var closing = false
     private var failure: StorageError?
     private var thread: Thread?
-    private var rotateRequested = false
     private var finished = false
     private var exclusive: [(work: @Sendable () throws -> Void, done: CheckedContinuation<Void, any Error>)] = []
 
@@ -106,14 +105,6 @@ public final class SegmentWriter: @unchecked Sendable {
         }
     }
 
-    /// Asks the commit thread to close the active segment now if it is due (midnight) or `force`d.
-    public func requestRotation() {
-        condition.lock()
-        rotateRequested = true
-        condition.signal()
-        condition.unlock()
-    }
-
     /// Runs `work` on the commit thread between two commits, with the active segment closed; the writer
     /// reopens it afterwards, so `work` may rewrite it (user erasure).
     public func withExclusiveAccess(_ work: @escaping @Sendable () throws -> Void) async throws {
@@ -142,15 +133,13 @@ public final class SegmentWriter: @unchecked Sendable {
     private func commitLoop() {
         while true {
             condition.lock()
-            while pending.isEmpty && !closing && !rotateRequested && exclusive.isEmpty {
+            while pending.isEmpty && !closing && exclusive.isEmpty {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
                 if pending.isEmpty && !closing && segmentDue() { break }
             }
             let jobs = pending
             pending = []
             let stop = closing && jobs.isEmpty
-            let forced = rotateRequested
-            rotateRequested = false
             let failed = failure
             let exclusiveWork = exclusive
             exclusive = []
@@ -164,7 +153,7 @@ public final class SegmentWriter: @unchecked Sendable {
                 continue
             }
             if stop { break }
-            if forced || segmentDue() { rotate() }
+            if segmentDue() { rotate() }
             if !jobs.isEmpty { commit(jobs) }
         }
         if fd >= 0 {

@@ -31,8 +31,6 @@ public struct StaticFiles: Sendable {
         return Self.file(name, bytes)
     }
 
-    public var names: [String] { directory == nil ? embedded.keys.sorted() : [] }
-
     static func file(_ name: String, _ bytes: [UInt8]) -> File {
         let digest = SHA256.hash(data: bytes).prefix(8).map { String(format: "%02x", $0) }.joined()
         return File(bytes: bytes, gzipped: (try? Gzip.compress(bytes)) ?? [], etag: "\"\(digest)\"", contentType: contentType(name))
