@@ -39,17 +39,18 @@ public final class AlertMonitor: Sendable {
 
     /// An event-endpoint batch: stored, or failed for storage reasons (503).
     public func ingest(failed: Bool) {
-        update { m in
+        update(checkQueries: false) { m in
             m.batches += 1
             if failed { m.failed += 1 }
         }
     }
 
-    public func query(milliseconds: Double) { update { $0.queryMs.append(milliseconds) } }
+    public func query(milliseconds: Double) { update(checkIngest: false) { $0.queryMs.append(milliseconds) } }
 
     public var active: [Alert] { state.withLock { Array($0.active.values).sorted { $0.since < $1.since } } }
 
-    private func update(_ change: (inout Minute) -> Void) {
+    /// Records into the current minute, then re-evaluates the conditions the change can affect.
+    private func update(checkIngest: Bool = true, checkQueries: Bool = true, _ change: (inout Minute) -> Void) {
         let t = now()
         let minute = t / 60_000
         var events: [(Bool, Alert)] = []
@@ -58,15 +59,19 @@ public final class AlertMonitor: Sendable {
             if s.minutes[slot].minute != minute { s.minutes[slot] = Minute(minute: minute) }
             change(&s.minutes[slot])
             let recent = s.minutes.filter { minute - $0.minute < 5 && $0.minute >= 0 }
-            let batches = recent.reduce(0) { $0 + $1.batches }
-            let failed = recent.reduce(0) { $0 + $1.failed }
-            let ratio = batches == 0 ? 0 : Double(failed) / Double(batches)
-            evaluate(&s, &events, kind: "ingest_failures", firing: ratio > Self.failureRatio && failed > 0, value: ratio,
-                     threshold: Self.failureRatio, at: t, message: "over 1% of event batches failed to store in the last 5 minutes")
-            let times = recent.flatMap(\.queryMs).sorted()
-            let p95 = times.isEmpty ? 0 : times[min(times.count - 1, Int(Double(times.count) * 0.95))]
-            evaluate(&s, &events, kind: "slow_queries", firing: p95 > Self.queryP95Ms, value: p95,
-                     threshold: Self.queryP95Ms, at: t, message: "usage query p95 over 500 ms in the last 5 minutes")
+            if checkIngest {
+                let batches = recent.reduce(0) { $0 + $1.batches }
+                let failed = recent.reduce(0) { $0 + $1.failed }
+                let ratio = batches == 0 ? 0 : Double(failed) / Double(batches)
+                evaluate(&s, &events, kind: "ingest_failures", firing: ratio > Self.failureRatio && failed > 0, value: ratio,
+                         threshold: Self.failureRatio, at: t, message: "over 1% of event batches failed to store in the last 5 minutes")
+            }
+            if checkQueries {
+                let times = recent.flatMap(\.queryMs).sorted()
+                let p95 = times.isEmpty ? 0 : times[min(times.count - 1, Int(Double(times.count) * 0.95))]
+                evaluate(&s, &events, kind: "slow_queries", firing: p95 > Self.queryP95Ms, value: p95,
+                         threshold: Self.queryP95Ms, at: t, message: "usage query p95 over 500 ms in the last 5 minutes")
+            }
         }
         for (firing, alert) in events {
             if firing {

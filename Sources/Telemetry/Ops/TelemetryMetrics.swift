@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Prometheus
+import Synchronization
 
 
 /// Every metric the daemon exports, created from an injected factory (never the global metrics system),
@@ -24,6 +25,8 @@ public final class TelemetryMetrics: Sendable {
     let indexDays: CoreMetrics.Gauge
     let indexMemoryBytes: CoreMetrics.Gauge
     let dedupIds: CoreMetrics.Gauge
+    /// Request timers by route, method and status: made once, not on every request.
+    private let requestTimers = Mutex([String: CoreMetrics.Timer]())
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -58,9 +61,15 @@ public final class TelemetryMetrics: Sendable {
     }
 
     func request(route: String, method: String, status: Int, nanoseconds: Int64) {
-        CoreMetrics.Timer(label: "telemetry_request_duration_seconds",
-                          dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory)
-            .recordNanoseconds(nanoseconds)
+        let key = "\(route) \(method) \(status)"
+        let timer = requestTimers.withLock { timers in
+            if let timer = timers[key] { return timer }
+            let timer = CoreMetrics.Timer(label: "telemetry_request_duration_seconds",
+                                          dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory)
+            timers[key] = timer
+            return timer
+        }
+        timer.recordNanoseconds(nanoseconds)
     }
 
     /// The Prometheus text exposition.
