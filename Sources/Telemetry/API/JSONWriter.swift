@@ -36,11 +36,10 @@ struct JSONWriter {
     mutating func int(_ v: Int) { raw(String(v)) }
     mutating func bool(_ v: Bool) { raw(v ? "true" : "false") }
 
-    /// A number rounded half-to-even to `places` decimals (as Python's `round`), always with a fraction (`42.0`).
+    /// A number rounded to `places` decimals from its exact binary value, half to even (glibc's printf,
+    /// like Python's `round` in the oracle), always with a fraction (`42.0`).
     mutating func number(_ v: Double, places: Int) {
-        var scale = 1.0
-        for _ in 0..<places { scale *= 10 }
-        raw(String(format: "%.\(places)f", (v * scale).rounded(.toNearestOrEven) / scale))
+        raw(String(format: "%.\(places)f", v))
     }
 
     mutating func field(_ k: String, _ v: String) { key(k); string(v) }
