@@ -28,6 +28,12 @@ public final class SegmentWriter: @unchecked Sendable {
         var done: CheckedContinuation<Void, any Error>
     }
 
+    /// Group commit under load: gather up to this many batches, waiting at most `gatherSeconds`.
+    static let gatherBatches = 24
+    static let gatherSeconds = 0.0006
+    /// Commits closer together than this count as load.
+    static let busyWindowNanos: UInt64 = 2_000_000
+
     let options: Options
     let now: @Sendable () -> Int64
     let logger: Logger
@@ -43,6 +49,7 @@ public final class SegmentWriter: @unchecked Sendable {
     private var exclusive: [(work: @Sendable () throws -> Void, done: CheckedContinuation<Void, any Error>)] = []
 
     // Commit thread only (and `init`).
+    private var lastCommitEnded: UInt64 = 0
     private var fd: Int32 = -1
     private var size = 0
     private var segmentStart: Int64?
@@ -100,7 +107,7 @@ public final class SegmentWriter: @unchecked Sendable {
                 return
             }
             pending.append(Job(batch: batch, done: done))
-            if pending.count == 1 { condition.signal() }
+            if pending.count == 1 || pending.count == Self.gatherBatches { condition.signal() }
             condition.unlock()
         }
     }
@@ -136,6 +143,14 @@ public final class SegmentWriter: @unchecked Sendable {
             while pending.isEmpty && !closing && exclusive.isEmpty {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
                 if pending.isEmpty && !closing && segmentDue() { break }
+            }
+            if options.durability == .fsync, !closing, pending.count < Self.gatherBatches,
+                DispatchTime.now().uptimeNanoseconds - lastCommitEnded < Self.busyWindowNanos
+            {
+                // Under load, wait a moment for more batches so one fdatasync covers them (each costs the
+                // kernel real CPU): like PostgreSQL's commit_delay, and only when commits follow each other closely.
+                let deadline = Date(timeIntervalSinceNow: Self.gatherSeconds)
+                while pending.count < Self.gatherBatches && !closing && condition.wait(until: deadline) {}
             }
             let jobs = pending
             pending = []
@@ -247,6 +262,7 @@ public final class SegmentWriter: @unchecked Sendable {
         stats.recordCommit(batches: jobs.count, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
         observer?.committed(jobs.map(\.batch), through: LogPosition(seq: rotation.nextSeq, offset: size))
         for job in jobs { job.done.resume() }
+        lastCommitEnded = DispatchTime.now().uptimeNanoseconds
     }
 
     /// An fsync failure is not retried: the data's fate is unknown, so the process must restart and recover.
