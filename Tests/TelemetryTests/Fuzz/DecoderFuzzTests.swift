@@ -122,3 +122,34 @@ import Testing
         }
     }
 }
+
+@Suite struct CanonicalParseTests {
+    /// The rebuild's fast path must read every line the decoder writes exactly as the full parser does.
+    @Test func fastPathAgreesWithTheFullParserOnEveryCanonicalLine() throws {
+        var random = RandomEvents(rng: SplitMix(state: 99), now: Timestamp.parse("2025-10-21T10:00:00Z")!)
+        var bodies = DecoderFuzzTests.seeds.map { Array($0.utf8) }
+        bodies += (0..<300).map { _ in Array(random.batch(50).utf8) }
+        bodies.append(Array(#"{"events":[{"event_type":"a","id":"x","user_id":"q\"u\\o\u0001te","feature":"\",\"feature\":\"","url":"\",\"user_id\":\"evil","metadata":{"a":"b","feature":"no","user_id":"no"}}]}"#.utf8))
+        var lines = 0
+        for body in bodies {
+            guard let batch = try? body.withUnsafeBufferPointer({ b throws(BatchError) in
+                try EventDecoder().decode(b, receivedAt: Timestamp.parse("2025-10-21T10:00:00Z")!)
+            }) else { continue }
+            try batch.lines.withUnsafeBufferPointer { all in
+                var start = 0
+                for i in 0..<all.count where all[i] == 0x0A {
+                    let line = UnsafeBufferPointer(rebasing: all[start..<i])
+                    let full = try #require(StoredEvent.parse(line))
+                    let fast = try #require(StoredEvent.parseCanonical(line), "\(String(decoding: line, as: UTF8.self))")
+                    #expect(fast.ts == full.ts && fast.eventType == full.eventType && fast.user == full.user
+                            && fast.feature == full.feature && fast.id == full.id && fast.receivedAt == full.receivedAt,
+                            "\(String(decoding: line, as: UTF8.self))")
+                    lines += 1
+                    start = i + 1
+                }
+            }
+        }
+        #expect(lines > 10_000)
+        #expect(Array("{\"ts\":\"x\"}".utf8).withUnsafeBufferPointer { StoredEvent.parseCanonical($0) } == nil)
+    }
+}
