@@ -41,8 +41,11 @@ public final class TelemetryApp: Sendable {
         alerts = AlertMonitor(now: now, logger: logger)
         recovery = try LogRecovery(directory: directory, logger: logger).run()
         dedup = DedupCache(windowSeconds: configuration.dedupWindowSeconds, maxIds: configuration.dedupMaxIds)
+        let writerStats = WriterStats(metrics: metrics)
+        self.writerStats = writerStats
         let maintenance = LogMaintenanceService(
-            directory: directory, retentionDays: configuration.rawRetentionDays, now: now, logger: logger)
+            directory: directory, retentionDays: configuration.rawRetentionDays, now: now, logger: logger,
+            pacing: CompressionPacing(), committed: { writerStats.committedBatches })
         self.maintenance = maintenance
         for name in recovery.uncompressed { maintenance.enqueue(name) }
         aggregates = try AggregateStore(dataDirectory: directory, logger: logger)
@@ -64,7 +67,6 @@ public final class TelemetryApp: Sendable {
         rollups = RollupService(
             job: RollupJob(configuration: configuration), index: index, store: RollupStore(dataDirectory: directory),
             aggregates: aggregates, maintenance: maintenance, now: now, logger: logger, metrics: metrics)
-        writerStats = WriterStats(metrics: metrics)
         writer = try SegmentWriter(
             options: .init(directory: directory, durability: configuration.durability, rotateBytes: configuration.rotateBytes, io: io),
             nextSeq: indexReport.nextSeq, now: now, logger: logger, observer: index, stats: writerStats,

@@ -9,29 +9,42 @@ public final class LogMaintenanceService: Service, Sendable {
     let retentionDays: Int
     let now: @Sendable () -> Int64
     let logger: Logger
-    private let queue: AsyncStream<SegmentName>
-    private let continuation: AsyncStream<SegmentName>.Continuation
+    let pacing: CompressionPacing
+    /// The log's running count of committed batches, read to tell whether ingest is busy.
+    let committed: @Sendable () -> Int
+    private let queue: AsyncStream<(SegmentName, ContinuousClock.Instant)>
+    private let continuation: AsyncStream<(SegmentName, ContinuousClock.Instant)>.Continuation
     /// Held while a closed segment is compressed, deleted or rewritten, so erasure and compression never race.
     private let segmentLock = Mutex(())
     /// Newest `ts` per closed segment, read once per segment.
     private let newest = Mutex([String: Int64]())
 
-    public init(directory: String, retentionDays: Int, now: @escaping @Sendable () -> Int64, logger: Logger) {
+    public init(
+        directory: String, retentionDays: Int, now: @escaping @Sendable () -> Int64, logger: Logger,
+        pacing: CompressionPacing = .immediate, committed: @escaping @Sendable () -> Int = { 0 }
+    ) {
         self.directory = directory
         self.retentionDays = retentionDays
         self.now = now
         self.logger = logger
-        (queue, continuation) = AsyncStream.makeStream(of: SegmentName.self)
+        self.pacing = pacing
+        self.committed = committed
+        (queue, continuation) = AsyncStream.makeStream(of: (SegmentName, ContinuousClock.Instant).self)
     }
 
     /// Queues a closed segment for compression.
-    public func enqueue(_ name: SegmentName) { continuation.yield(name) }
+    public func enqueue(_ name: SegmentName) { continuation.yield((name, .now)) }
 
     public func run() async throws {
         let stream = queue
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await name in stream.cancelOnGracefulShutdown() {
+                for await (name, queuedAt) in stream.cancelOnGracefulShutdown() {
+                    let waited = await self.pacing.waitForQuiet(queuedAt: queuedAt, clock: ContinuousClock(), committed: self.committed)
+                    if Task.isCancelled { break }
+                    if waited > .seconds(1) {
+                        self.logger.debug("compression waited for ingest to calm down", metadata: ["segment": "\(name)", "waited": "\(waited)"])
+                    }
                     await LowPriorityThread.run { self.compress(name) }
                 }
             }
