@@ -26,10 +26,11 @@ public final class DayIndex: CommitObserver, Sendable {
 
     public func committed(_ batches: [DecodedBatch], through position: LogPosition) {
         state.withLock { s in
+            var day = DayCursor()
             for batch in batches {
                 batch.lines.withUnsafeBufferPointer { b in
                     for r in batch.records {
-                        Self.add(&s, hasher, ts: r.ts, b, type: r.eventType, feature: r.feature, user: r.user)
+                        Self.add(&s, hasher, ts: r.ts, b, type: r.eventType, feature: r.feature, user: r.user, day: &day)
                     }
                 }
             }
@@ -38,19 +39,30 @@ public final class DayIndex: CommitObserver, Sendable {
     }
 
     /// Adds one stored event read back from the log.
-    func add(_ event: StoredEvent, line: UnsafeBufferPointer<UInt8>, to s: inout State) {
-        Self.add(&s, hasher, ts: event.ts, line, type: event.eventType, feature: event.feature, user: event.user)
+    func add(_ event: StoredEvent, line: UnsafeBufferPointer<UInt8>, to s: inout State, day: inout DayCursor) {
+        Self.add(&s, hasher, ts: event.ts, line, type: event.eventType, feature: event.feature, user: event.user, day: &day)
+    }
+
+    /// The date last added to within one hold of the lock, and where it sits in `days`: the events of a batch
+    /// mostly share a date, and a dictionary index stays valid until a key is inserted.
+    struct DayCursor {
+        var dayNumber = Int.min
+        var index: Dictionary<Int, DayAggregate>.Index?
     }
 
     @inline(__always)
     static func add(_ s: inout State, _ hasher: SipHash, ts: Int64, _ b: UnsafeBufferPointer<UInt8>,
-                    type: Range<Int>, feature: Range<Int>?, user: Range<Int>?) {
+                    type: Range<Int>, feature: Range<Int>?, user: Range<Int>?, day: inout DayCursor) {
         let date = CivilDate(epochMilliseconds: ts)
         let t = s.types.id(UnsafeBufferPointer(rebasing: b[type]))
         let f = feature.map { s.features.id(UnsafeBufferPointer(rebasing: b[$0])) }
         let hash = user.map { hasher.hash(UnsafeBufferPointer(rebasing: b[$0])) }
         let u = hash.map { s.users.id($0) }
-        s.days[date.dayNumber, default: DayAggregate()].add(type: t, feature: f, user: u, hour: Int((ts - date.startMilliseconds) / 3_600_000))
+        if day.dayNumber != date.dayNumber || day.index == nil {
+            if s.days[date.dayNumber] == nil { s.days[date.dayNumber] = DayAggregate() }
+            day = DayCursor(dayNumber: date.dayNumber, index: s.days.index(forKey: date.dayNumber))
+        }
+        s.days.values[day.index!].add(type: t, feature: f, user: u, hour: Int((ts - date.startMilliseconds) / 3_600_000))
         if s.lastDirty != date.dayNumber {
             // Most events of a batch share a date: skip the set's hashing for repeats.
             s.dirty.insert(date.dayNumber)

@@ -71,6 +71,7 @@ public struct IndexLoader {
         defer { progress?.advance(by: (FileSystem.size(path) ?? 0) - skip, items: count) }
         var cleared = clearing
         var lastDay = Int.min
+        var cursor = DayIndex.DayCursor()
         // Compressed segments were written by this daemon and checked by gzip's CRC: read them the fast way.
         let trusted = path.hasSuffix(".gz")
         try index.state.withLock { s in
@@ -85,7 +86,7 @@ public struct IndexLoader {
                     if cleared?.insert(day).inserted == true { s.days[day] = nil }
                     lastDay = day
                 }
-                index.add(e, line: line, to: &s)
+                index.add(e, line: line, to: &s, day: &cursor)
                 count += 1
             }
         }

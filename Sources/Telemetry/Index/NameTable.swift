@@ -1,7 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Interns event types and features by their canonical (escaped) bytes, so the hot path builds no strings.
 struct NameTable: Sendable {
     private(set) var names: [[UInt8]] = []
-    private var byHash: [UInt64: Int] = [:]
+    private var byHash = HashSlots()
     private var collisions: [[UInt8]: Int] = [:]
 
     var count: Int { names.count }
@@ -16,24 +20,36 @@ struct NameTable: Sendable {
     @inline(__always)
     mutating func id(_ b: UnsafeBufferPointer<UInt8>) -> Int {
         let h = Self.hash(b)
-        if let i = byHash[h] {
-            if names[i].elementsEqual(b) { return i }
-            let key = Array(b)
-            if let j = collisions[key] { return j }
-            names.append(key)
-            collisions[key] = names.count - 1
-            return names.count - 1
+        var added = false
+        let next = UInt32(names.count)
+        let i = Int(byHash.id(h) {
+            added = true
+            return next
+        })
+        if added {
+            names.append(Array(b))
+            return i
         }
-        names.append(Array(b))
-        byHash[h] = names.count - 1
+        if Self.equal(names[i], b) { return i }
+        let key = Array(b)
+        if let j = collisions[key] { return j }
+        names.append(key)
+        collisions[key] = names.count - 1
         return names.count - 1
+    }
+
+    @inline(__always)
+    private static func equal(_ name: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        name.withUnsafeBufferPointer { n in
+            n.count == b.count && (n.count == 0 || memcmp(n.baseAddress!, b.baseAddress!, n.count) == 0)
+        }
     }
 
     mutating func id(_ bytes: [UInt8]) -> Int { bytes.withUnsafeBufferPointer { id($0) } }
 
     func lookup(_ bytes: [UInt8]) -> Int? {
         bytes.withUnsafeBufferPointer { b in
-            if let i = byHash[Self.hash(b)], names[i] == bytes { return i }
+            if let i = byHash[Self.hash(b)].map(Int.init), names[i] == bytes { return i }
             return collisions[bytes]
         }
     }
@@ -45,20 +61,23 @@ struct NameTable: Sendable {
 /// Dense ids for keyed user hashes; the index's user sets hold these ids.
 struct UserDirectory: Sendable {
     private(set) var hashes: [UInt64] = []
-    private var ids: [UInt64: UInt32] = [:]
+    private var ids = HashSlots()
 
     var count: Int { hashes.count }
 
     @inline(__always)
     mutating func id(_ hash: UInt64) -> UInt32 {
-        if let i = ids[hash] { return i }
-        let i = UInt32(hashes.count)
-        hashes.append(hash)
-        ids[hash] = i
+        var added = false
+        let next = UInt32(hashes.count)
+        let i = ids.id(hash) {
+            added = true
+            return next
+        }
+        if added { hashes.append(hash) }
         return i
     }
 
     func lookup(_ hash: UInt64) -> UInt32? { ids[hash] }
 
-    var memoryBytes: Int { hashes.capacity * 8 + ids.capacity * 24 }
+    var memoryBytes: Int { hashes.capacity * 8 + ids.memoryBytes }
 }

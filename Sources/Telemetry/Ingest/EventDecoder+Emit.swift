@@ -1,66 +1,114 @@
 extension EventDecoder {
-    private static let keyPrefixes: [[UInt8]] = Field.allCases.map { Array(",\"\($0.name)\":\"".utf8) }
-    private static let lineStart = Array("{\"ts\":\"".utf8)
-    private static let metadataKey = Array(",\"metadata\":".utf8)
-    private static let receivedKey = Array(",\"received_at\":\"".utf8)
-    private static let lineEnd = Array("\"}\n".utf8)
+    /// Every constant piece of a canonical line, in one table: `{"ts":"`, then `","<field>":"` per field, …
+    private static let pieces: (bytes: [UInt8], ranges: [Range<Int>]) = {
+        var bytes: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        let texts = ["{\"ts\":\""] + Field.allCases.map { ",\"\($0.name)\":\"" } + [",\"metadata\":", ",\"received_at\":\"", "\"}\n"]
+        for text in texts {
+            let start = bytes.count
+            bytes += Array(text.utf8)
+            ranges.append(start..<bytes.count)
+        }
+        return (bytes, ranges)
+    }()
+    private static let lineStartPiece = 0
+    private static let metadataPiece = Field.count + 1
+    private static let receivedPiece = Field.count + 2
+    private static let lineEndPiece = Field.count + 3
+    /// The longest line an event can add beyond the body bytes it copies (every field, both timestamps).
+    private static let maxLineOverhead = pieces.bytes.count + Field.count + 2 * Timestamp.maxLength
 
     /// Writes the canonical line (SPEC §5.1) of every valid, recent event.
+    ///
+    /// A canonical value is never longer than its source (an escape sequence re-escapes to at most its own length,
+    /// minified metadata to at most its bytes), so the lines fit in `body.count` plus a fixed overhead per event,
+    /// and are written through one pointer without a capacity check per byte.
     func emit(_ pending: [Pending], spans: Spans, body: UnsafeBufferPointer<UInt8>, receivedAt: Int64, skew: Int64) -> DecodedBatch {
         var batch = DecodedBatch()
-        batch.lines.reserveCapacity(body.count + pending.count * 64)
         batch.records.reserveCapacity(pending.count)
-        var received: [UInt8] = []
-        Timestamp.write(receivedAt, into: &received)
-        for (index, p) in pending.enumerated() {
-            if let error = p.error {
-                batch.rejected.append(.init(index: index, error: error))
-                continue
-            }
-            var ts = p.ts.map { $0 + skew } ?? receivedAt
-            if ts > receivedAt + Self.futureToleranceMs { ts = receivedAt }
-            if ts < receivedAt - Self.maxAgeMs {
-                batch.ignored += 1
-                continue
-            }
-            let lineStart = batch.lines.count
-            batch.lines.append(contentsOf: Self.lineStart)
-            Timestamp.write(ts, into: &batch.lines)
-            batch.lines.append(0x22)
-            var record = EventRecord(ts: ts, line: 0..<0, eventType: 0..<0)
-            for field in Field.allCases {
-                guard let span = spans[index, field] else { continue }
-                batch.lines.append(contentsOf: Self.keyPrefixes[field.rawValue])
-                let start = batch.lines.count
-                if span.hasEscapes {
-                    JSONString.appendEscaped(JSONString.unescape(body, span), into: &batch.lines)
-                } else {
-                    batch.lines.append(contentsOf: UnsafeBufferPointer(rebasing: body[span.start..<span.end]))
+        let capacity = body.count + pending.count * Self.maxLineOverhead
+        batch.lines = Self.pieces.bytes.withUnsafeBufferPointer { table in
+            let ranges = Self.pieces.ranges
+            return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                var out = LineWriter(base: buffer.baseAddress!)
+                var received: [UInt8] = []
+                Timestamp.write(receivedAt, into: &received)
+                @inline(__always) func piece(_ i: Int) { out.append(UnsafeBufferPointer(rebasing: table[ranges[i]])) }
+                for (index, p) in pending.enumerated() {
+                    if let error = p.error {
+                        batch.rejected.append(.init(index: index, error: error))
+                        continue
+                    }
+                    var ts = p.ts.map { $0 + skew } ?? receivedAt
+                    if ts > receivedAt + Self.futureToleranceMs { ts = receivedAt }
+                    if ts < receivedAt - Self.maxAgeMs {
+                        batch.ignored += 1
+                        continue
+                    }
+                    let lineStart = out.count
+                    piece(Self.lineStartPiece)
+                    Timestamp.write(ts, into: &out)
+                    out.append(0x22)
+                    var record = EventRecord(ts: ts, line: 0..<0, eventType: 0..<0)
+                    for field in Field.allCases {
+                        guard let span = spans[index, field] else { continue }
+                        piece(1 + field.rawValue)
+                        let start = out.count
+                        if span.hasEscapes {
+                            var escaped: [UInt8] = []
+                            JSONString.appendEscaped(JSONString.unescape(body, span), into: &escaped)
+                            escaped.withUnsafeBufferPointer { out.append($0) }
+                        } else {
+                            out.append(UnsafeBufferPointer(rebasing: body[span.start..<span.end]))
+                        }
+                        let range = start..<out.count
+                        switch field {
+                        case .eventType: record.eventType = range
+                        case .feature: record.feature = range
+                        case .userId: record.user = range
+                        case .id: record.id = range
+                        default: break
+                        }
+                        out.append(0x22)
+                    }
+                    if let metadata = p.metadata {
+                        piece(Self.metadataPiece)
+                        if p.metadataIsCompact {
+                            out.append(UnsafeBufferPointer(rebasing: body[metadata]))
+                        } else {
+                            Self.forEachMinified(body, metadata) { out.append($0) }
+                        }
+                    }
+                    piece(Self.receivedPiece)
+                    received.withUnsafeBufferPointer { out.append($0) }
+                    piece(Self.lineEndPiece)
+                    record.line = lineStart..<out.count
+                    batch.records.append(record)
                 }
-                let range = start..<batch.lines.count
-                switch field {
-                case .eventType: record.eventType = range
-                case .feature: record.feature = range
-                case .userId: record.user = range
-                case .id: record.id = range
-                default: break
-                }
-                batch.lines.append(0x22)
+                precondition(out.count <= capacity, "canonical lines overran their bound")
+                count = out.count
             }
-            if let metadata = p.metadata {
-                batch.lines.append(contentsOf: Self.metadataKey)
-                if p.metadataIsCompact {
-                    batch.lines.append(contentsOf: UnsafeBufferPointer(rebasing: body[metadata]))
-                } else {
-                    Self.forEachMinified(body, metadata) { batch.lines.append($0) }
-                }
-            }
-            batch.lines.append(contentsOf: Self.receivedKey)
-            batch.lines.append(contentsOf: received)
-            batch.lines.append(contentsOf: Self.lineEnd)
-            record.line = lineStart..<batch.lines.count
-            batch.records.append(record)
         }
         return batch
     }
+}
+
+/// Appends bytes through a raw pointer into memory sized beforehand.
+struct LineWriter: TimestampSink {
+    let base: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
+
+    init(base: UnsafeMutablePointer<UInt8>) { self.base = base }
+
+    @inline(__always) mutating func append(_ byte: UInt8) {
+        base[count] = byte
+        count &+= 1
+    }
+
+    @inline(__always) mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress else { return }
+        (base + count).update(from: source, count: bytes.count)
+        count &+= bytes.count
+    }
+
 }

@@ -76,11 +76,19 @@ struct JSONScanner {
         var scalars = 0
         let n = bytes.count
         while index < n {
-            // Fast path: a run of plain printable ASCII, eight bytes at a time, then byte by byte.
+            // Fast path: a run of plain printable ASCII, eight bytes at a time; the lowest flagged byte of the
+            // first word that is not plain is the exact stop. Byte by byte only in the body's last seven bytes.
             var i = index
             if let base = bytes.baseAddress {
                 let raw = UnsafeRawPointer(base)
-                while i + 8 <= n && Self.isPlainASCII(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+                while i + 8 <= n {
+                    let special = Self.specialBytes(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                    if special != 0 {
+                        i += special.trailingZeroBitCount >> 3
+                        break
+                    }
+                    i += 8
+                }
             }
             while i < n {
                 let b = bytes[i]
@@ -129,16 +137,17 @@ struct JSONScanner {
         throw fail("unterminated string")
     }
 
-    /// True when none of the eight bytes is a control character, non-ASCII, `"` or `\\` (SWAR).
+    /// The high bit of every byte (little-endian) that is a control character, non-ASCII, `"` or `\\`. A borrow
+    /// can flag a plain byte only above a flagged one, so the lowest flagged byte is always exact.
     @inline(__always)
-    static func isPlainASCII(_ x: UInt64) -> Bool {
+    static func specialBytes(_ x: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         @inline(__always) func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
         let control = (x &- ones &* 0x20) & ~x & highs
         let quote = hasZero(x ^ (ones &* 0x22))
         let backslash = hasZero(x ^ (ones &* 0x5C))
-        return (control | quote | backslash | (x & highs)) == 0
+        return control | quote | backslash | (x & highs)
     }
 
     private func hex4(at i: Int) throws(Failure) -> UInt32 {

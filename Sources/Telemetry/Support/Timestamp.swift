@@ -59,9 +59,22 @@ public enum Timestamp {
         return s.withUTF8 { parse($0) }
     }
 
+    /// The length of `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    static let maxLength = 24
+
     /// Appends `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     @inline(__always)
     public static func write(_ ms: Int64, into out: inout [UInt8]) {
+        write(ms, to: &out)
+    }
+
+    @inline(__always)
+    static func write<Sink: TimestampSink>(_ ms: Int64, into out: inout Sink) {
+        write(ms, to: &out)
+    }
+
+    @inline(__always)
+    private static func write<Sink: TimestampSink>(_ ms: Int64, to out: inout Sink) {
         let date = CivilDate(epochMilliseconds: ms)
         let c = date.components
         let rem = Int(ms - date.startMilliseconds)
@@ -90,3 +103,10 @@ public enum Timestamp {
         return String(full.prefix(19)) + "Z"
     }
 }
+
+/// Where `Timestamp.write` puts its bytes.
+protocol TimestampSink {
+    mutating func append(_ byte: UInt8)
+}
+
+extension Array: TimestampSink where Element == UInt8 {}

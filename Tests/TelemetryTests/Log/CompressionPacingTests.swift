@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Testing
 
@@ -13,23 +14,58 @@ import Testing
     }
 
     @Test func aQuietLogIsCompressedAfterOneSample() async {
-        let pacing = CompressionPacing(busyBatchesPerSecond: 100, maxDeferral: .seconds(30), sample: .milliseconds(20))
-        let waited = await pacing.waitForQuiet(queuedAt: .now, clock: ContinuousClock(), committed: { 7 })
-        #expect(waited < .seconds(5))
+        let clock = SteppingClock()
+        let pacing = CompressionPacing(busyBatchesPerSecond: 100, maxDeferral: .seconds(60), sample: .milliseconds(500))
+        let reads = Atomic<Int>(0)
+        let waited = await pacing.waitForQuiet(queuedAt: clock.now, clock: clock, committed: {
+            reads.add(1, ordering: .relaxed)
+            return 7
+        })
+        #expect(waited == .milliseconds(500))
+        #expect(reads.load(ordering: .relaxed) == 2)
     }
 
     @Test func aBusyLogDefersCompressionUntilTheLimit() async {
-        let pacing = CompressionPacing(busyBatchesPerSecond: 100, maxDeferral: .milliseconds(300), sample: .milliseconds(20))
+        let clock = SteppingClock()
+        let pacing = CompressionPacing(busyBatchesPerSecond: 100, maxDeferral: .seconds(60), sample: .milliseconds(500))
         let counter = Atomic<Int>(0)
-        // Every read adds 1,000 batches: far above 100 a second whatever the sample's real length.
-        let waited = await pacing.waitForQuiet(queuedAt: .now, clock: ContinuousClock(), committed: {
-            counter.add(1_000, ordering: .relaxed).newValue
+        // 60 batches per half-second sample: 120 a second, busy.
+        let waited = await pacing.waitForQuiet(queuedAt: clock.now, clock: clock, committed: {
+            counter.add(60, ordering: .relaxed).newValue
         })
-        #expect(waited >= .milliseconds(300))
+        #expect(waited == .seconds(60))
+    }
+
+    @Test func aSegmentQueuedLongAgoIsNotDeferredAgain() async {
+        let clock = SteppingClock()
+        let queuedAt = clock.now
+        try? await clock.sleep(for: .seconds(90))
+        let pacing = CompressionPacing(busyBatchesPerSecond: 1, maxDeferral: .seconds(60))
+        let waited = await pacing.waitForQuiet(queuedAt: queuedAt, clock: clock, committed: { Int(Date().timeIntervalSince1970 * 1e6) })
+        #expect(waited == .zero)
     }
 
     @Test func immediatePacingDoesNotWait() async {
-        let waited = await CompressionPacing.immediate.waitForQuiet(queuedAt: .now, clock: ContinuousClock(), committed: { 0 })
-        #expect(waited < .seconds(1))
+        let clock = SteppingClock()
+        let waited = await CompressionPacing.immediate.waitForQuiet(queuedAt: clock.now, clock: clock, committed: { 0 })
+        #expect(waited == .zero)
+    }
+}
+
+/// A clock whose sleeps return at once, having moved its time on by the sleep's length.
+final class SteppingClock: Clock, Sendable {
+    struct Instant: InstantProtocol {
+        var offset: Duration
+        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        func duration(to other: Instant) -> Duration { other.offset - offset }
+        static func < (a: Instant, b: Instant) -> Bool { a.offset < b.offset }
+    }
+
+    private let current = Mutex(Instant(offset: .zero))
+    var now: Instant { current.withLock { $0 } }
+    var minimumResolution: Duration { .nanoseconds(1) }
+
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        current.withLock { $0 = max($0, deadline) }
     }
 }
