@@ -33,6 +33,7 @@ extension EventDecoder {
                 var out = LineWriter(base: buffer.baseAddress!)
                 var received: [UInt8] = []
                 Timestamp.write(receivedAt, into: &received)
+                var day = Timestamp.DayDigits()
                 @inline(__always) func piece(_ i: Int) { out.append(UnsafeBufferPointer(rebasing: table[ranges[i]])) }
                 for (index, p) in pending.enumerated() {
                     if let error = p.error {
@@ -47,7 +48,7 @@ extension EventDecoder {
                     }
                     let lineStart = out.count
                     piece(Self.lineStartPiece)
-                    Timestamp.write(ts, into: &out)
+                    Timestamp.write(ts, into: &out, day: &day)
                     out.append(0x22)
                     var record = EventRecord(ts: ts, line: 0..<0, eventType: 0..<0)
                     for field in Field.allCases {
@@ -103,6 +104,12 @@ struct LineWriter: TimestampSink {
     @inline(__always) mutating func append(_ byte: UInt8) {
         base[count] = byte
         count &+= 1
+    }
+
+    @inline(__always) mutating func append(dateDigits digits: (UInt64, UInt32)) {
+        UnsafeMutableRawPointer(base + count).storeBytes(of: digits.0, as: UInt64.self)
+        UnsafeMutableRawPointer(base + count + 8).storeBytes(of: digits.1, as: UInt32.self)
+        count &+= 11
     }
 
     @inline(__always) mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {

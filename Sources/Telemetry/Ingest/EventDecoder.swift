@@ -307,6 +307,24 @@ public struct EventDecoder: Sendable {
 
     /// Bytes of a validated JSON value without insignificant whitespace.
     static func minifiedLength(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int {
+        // Whitespace and control bytes are all below 0x21, and a validated value holds no control byte outside
+        // an escape: with no byte below 0x21 the value is already minified (eight bytes at a time).
+        if let base = b.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            var i = r.lowerBound
+            var low: UInt64 = 0
+            while i + 8 <= r.upperBound && low == 0 {
+                let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                low = (x &- ones &* 0x21) & ~x & (ones &* 0x80)
+                i += 8
+            }
+            while i < r.upperBound && low == 0 {
+                if b[i] < 0x21 { low = 1 }
+                i += 1
+            }
+            if low == 0 { return r.count }
+        }
         var n = 0
         forEachMinified(b, r) { _ in n += 1 }
         return n

@@ -69,14 +69,50 @@ public enum Timestamp {
     }
 
     @inline(__always)
-    static func write<Sink: TimestampSink>(_ ms: Int64, into out: inout Sink) {
-        write(ms, to: &out)
+    private static func write<Sink: TimestampSink>(_ ms: Int64, to out: inout Sink) {
+        var day = DayDigits()
+        write(ms, to: &out, day: &day)
+    }
+
+    /// `YYYY-MM-DDT` of the date last written: the events of a batch mostly share a date.
+    struct DayDigits {
+        var dayNumber = Int.min
+        var digits: (UInt64, UInt32) = (0, 0)
+
+        @inline(__always)
+        mutating func load(_ date: CivilDate) {
+            guard date.dayNumber != dayNumber else { return }
+            let c = date.components
+            var word: UInt64 = 0
+            var shift: UInt64 = 0
+            @inline(__always) func put(_ byte: Int) {
+                word |= UInt64(byte) << shift
+                shift += 8
+            }
+            @inline(__always) func two(_ v: Int) {
+                put(48 + v / 10)
+                put(48 + v % 10)
+            }
+            two(c.year / 100 % 100); two(c.year % 100); put(45); two(c.month); put(45)
+            let first = word
+            word = 0
+            shift = 0
+            two(c.day); put(84)
+            digits = (UInt64(littleEndian: first), UInt32(littleEndian: UInt32(word)))
+            dayNumber = date.dayNumber
+        }
+    }
+
+    /// Appends `YYYY-MM-DDTHH:MM:SS.mmmZ`, reusing `day`'s digits when the date repeats.
+    @inline(__always)
+    static func write<Sink: TimestampSink>(_ ms: Int64, into out: inout Sink, day: inout DayDigits) {
+        write(ms, to: &out, day: &day)
     }
 
     @inline(__always)
-    private static func write<Sink: TimestampSink>(_ ms: Int64, to out: inout Sink) {
+    private static func write<Sink: TimestampSink>(_ ms: Int64, to out: inout Sink, day: inout DayDigits) {
         let date = CivilDate(epochMilliseconds: ms)
-        let c = date.components
+        day.load(date)
         let rem = Int(ms - date.startMilliseconds)
         let secs = rem / 1000
         let millis = rem % 1000
@@ -84,8 +120,7 @@ public enum Timestamp {
             out.append(UInt8(48 + v / 10))
             out.append(UInt8(48 + v % 10))
         }
-        two(c.year / 100 % 100); two(c.year % 100); out.append(45)
-        two(c.month); out.append(45); two(c.day); out.append(84)
+        out.append(dateDigits: day.digits)
         two(secs / 3600); out.append(58); two(secs / 60 % 60); out.append(58); two(secs % 60); out.append(46)
         out.append(UInt8(48 + millis / 100)); two(millis % 100); out.append(90)
     }
@@ -107,6 +142,15 @@ public enum Timestamp {
 /// Where `Timestamp.write` puts its bytes.
 protocol TimestampSink {
     mutating func append(_ byte: UInt8)
+    /// Appends the eleven bytes `YYYY-MM-DDT` held little-endian in `digits`.
+    mutating func append(dateDigits digits: (UInt64, UInt32))
+}
+
+extension TimestampSink {
+    mutating func append(dateDigits digits: (UInt64, UInt32)) {
+        withUnsafeBytes(of: digits.0) { for b in $0 { append(b) } }
+        withUnsafeBytes(of: digits.1) { for b in $0.prefix(3) { append(b) } }
+    }
 }
 
 extension Array: TimestampSink where Element == UInt8 {}
