@@ -10,10 +10,7 @@ public final class DayIndex: CommitObserver, Sendable {
         var types = NameTable()
         var features = NameTable()
         var position = LogPosition(seq: 1, offset: 0)
-        var dirty: Set<Int> = [] {
-            didSet { if dirty.isEmpty { lastDirty = nil } }
-        }
-        var lastDirty: Int?
+        var dirty: Set<Int> = []
         var live = LiveWindow()
     }
 
@@ -43,11 +40,29 @@ public final class DayIndex: CommitObserver, Sendable {
         Self.add(&s, hasher, ts: event.ts, line, type: event.eventType, feature: event.feature, user: event.user, day: &day)
     }
 
-    /// The date last added to within one hold of the lock, and where it sits in `days`: the events of a batch
-    /// mostly share a date, and a dictionary index stays valid until a key is inserted.
+    /// The dates added to within one hold of the lock, and where they sit in `days`: a batch's events span a few
+    /// dates, and a dictionary index stays valid until a key is inserted. A date enters `dirty` once per hold.
     struct DayCursor {
-        var dayNumber = Int.min
-        var index: Dictionary<Int, DayAggregate>.Index?
+        static let slots = 8
+        var days = [Int](repeating: .min, count: slots)
+        var indices = [Dictionary<Int, DayAggregate>.Index?](repeating: nil, count: slots)
+        var next = 0
+
+        @inline(__always)
+        mutating func index(of day: Int, in s: inout State) -> Dictionary<Int, DayAggregate>.Index {
+            for k in 0..<Self.slots where days[k] == day { return indices[k]! }
+            if s.days[day] == nil {
+                s.days[day] = DayAggregate()
+                // The insertion moved every index: forget them all.
+                for k in 0..<Self.slots { days[k] = .min }
+            }
+            s.dirty.insert(day)
+            let index = s.days.index(forKey: day)!
+            days[next] = day
+            indices[next] = index
+            next = (next + 1) % Self.slots
+            return index
+        }
     }
 
     @inline(__always)
@@ -58,16 +73,8 @@ public final class DayIndex: CommitObserver, Sendable {
         let f = feature.map { s.features.id(UnsafeBufferPointer(rebasing: b[$0])) }
         let hash = user.map { hasher.hash(UnsafeBufferPointer(rebasing: b[$0])) }
         let u = hash.map { s.users.id($0) }
-        if day.dayNumber != date.dayNumber || day.index == nil {
-            if s.days[date.dayNumber] == nil { s.days[date.dayNumber] = DayAggregate() }
-            day = DayCursor(dayNumber: date.dayNumber, index: s.days.index(forKey: date.dayNumber))
-        }
-        s.days.values[day.index!].add(type: t, feature: f, user: u, hour: Int((ts - date.startMilliseconds) / 3_600_000))
-        if s.lastDirty != date.dayNumber {
-            // Most events of a batch share a date: skip the set's hashing for repeats.
-            s.dirty.insert(date.dayNumber)
-            s.lastDirty = date.dayNumber
-        }
+        let index = day.index(of: date.dayNumber, in: &s)
+        s.days.values[index].add(type: t, feature: f, user: u, hour: Int((ts - date.startMilliseconds) / 3_600_000))
         s.live.add(ts: ts, user: hash)
     }
 

@@ -52,6 +52,14 @@ struct HashSlots: Sendable {
         return value
     }
 
+    /// Inserts `key` (with id 0) if absent: the map used as a set.
+    @inline(__always)
+    mutating func insert(_ key: UInt64) { _ = id(key) { 0 } }
+
+    func forEachKey(_ body: (UInt64) -> Void) {
+        for i in keys.indices where values[i] != Self.empty { body(keys[i]) }
+    }
+
     private mutating func grow() {
         var bigger = HashSlots(capacity: keys.count)
         for i in keys.indices where values[i] != Self.empty {

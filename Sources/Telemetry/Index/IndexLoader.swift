@@ -83,7 +83,10 @@ public struct IndexLoader {
                 if !except.isEmpty, except.contains(day) { return }
                 if day != lastDay {
                     // Consecutive events mostly share a date: look the set up once per run of them.
-                    if cleared?.insert(day).inserted == true { s.days[day] = nil }
+                    if cleared?.insert(day).inserted == true {
+                        s.days[day] = nil
+                        cursor = DayIndex.DayCursor()  // the removal moved every index
+                    }
                     lastDay = day
                 }
                 index.add(e, line: line, to: &s, day: &cursor)

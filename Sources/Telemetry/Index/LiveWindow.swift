@@ -4,7 +4,7 @@ struct LiveWindow: Sendable {
     struct Minute: Sendable {
         var minute: Int64 = -1
         var events = 0
-        var users: Set<UInt64> = []
+        var users = HashSlots()
     }
 
     static let minutes = 30
@@ -34,7 +34,7 @@ struct LiveWindow: Sendable {
             perMinute.append(n)
             if m > current - 5, slot.minute == m {
                 events5 += n
-                users5.formUnion(slot.users)
+                slot.users.forEachKey { users5.insert($0) }
             }
         }
         return (perMinute, events5, users5.count)
