@@ -15,8 +15,9 @@ extension EventDecoder {
     private static let metadataPiece = Field.count + 1
     private static let receivedPiece = Field.count + 2
     private static let lineEndPiece = Field.count + 3
-    /// The longest line an event can add beyond the body bytes it copies (every field, both timestamps).
-    private static let maxLineOverhead = pieces.bytes.count + Field.count + 2 * Timestamp.maxLength
+    /// The longest line an event can add beyond the body bytes it copies: every piece, the closing quote of `ts`
+    /// and of every field, both timestamps.
+    private static let maxLineOverhead = pieces.bytes.count + 1 + Field.count + 2 * Timestamp.maxLength
 
     /// Writes the canonical line (SPEC §5.1) of every valid, recent event.
     ///
