@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A validating, allocation-free JSON scanner over raw bytes: the ingest hot path's tokenizer.
 ///
 /// It checks what a strict parser checks (UTF-8, escapes, surrogate pairs, number grammar,
@@ -269,9 +273,7 @@ struct JSONScanner {
     @inline(__always)
     func equals(_ span: StringSpan, _ name: StaticString) -> Bool {
         let len = name.utf8CodeUnitCount
-        guard span.end - span.start == len else { return false }
-        let p = name.utf8Start
-        for k in 0..<len where bytes[span.start + k] != p[k] { return false }
-        return true
+        guard span.end - span.start == len, let base = bytes.baseAddress else { return false }
+        return memcmp(base + span.start, name.utf8Start, len) == 0
     }
 }

@@ -1,49 +1,56 @@
 /// Timestamps as integer UTC epoch milliseconds: parsed from RFC 3339 and written in the log's canonical form.
 public enum Timestamp {
     /// Parses RFC 3339 (`T` or space, optional fraction, `Z` or ±HH:MM) into epoch milliseconds.
+    ///
+    /// Straight-line arithmetic over the fixed positions: a non-digit anywhere a digit belongs sets a flag that is
+    /// checked once (this runs for every event on ingest and on every rebuild).
     public static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         let n = b.count
-        guard n >= 20 else { return nil }
-        func d(_ i: Int) -> Int? {
-            let c = b[i] &- 48
-            return c < 10 ? Int(c) : nil
+        guard n >= 20, let p = b.baseAddress else { return nil }
+        var bad = false
+        @inline(__always) func digit(_ i: Int) -> Int {
+            let c = p[i] &- 48
+            bad = bad || c > 9
+            return Int(c)
         }
-        func num(_ i: Int, _ len: Int) -> Int? {
-            var v = 0
-            for k in i..<(i + len) {
-                guard let x = d(k) else { return nil }
-                v = v * 10 + x
-            }
-            return v
-        }
-        guard let year = num(0, 4), b[4] == 45, let month = num(5, 2), b[7] == 45, let day = num(8, 2),
-            b[10] == 84 || b[10] == 116 || b[10] == 32,
-            let hour = num(11, 2), b[13] == 58, let minute = num(14, 2), b[16] == 58, let second = num(17, 2),
-            (1...12).contains(month), day >= 1, day <= CivilDate.daysInMonth(year: year, month: month),
+        @inline(__always) func two(_ i: Int) -> Int { digit(i) &* 10 &+ digit(i + 1) }
+        let year = two(0) &* 100 &+ two(2)
+        let month = two(5)
+        let day = two(8)
+        let hour = two(11)
+        let minute = two(14)
+        let second = two(17)
+        let t = p[10]
+        guard !bad, p[4] == 45, p[7] == 45, t == 84 || t == 116 || t == 32, p[13] == 58, p[16] == 58,
+            month >= 1, month <= 12, day >= 1, day <= CivilDate.daysInMonth(year: year, month: month),
             hour < 24, minute < 60, second <= 60
         else { return nil }
         var i = 19
         var millis = 0
-        if i < n, b[i] == 46 {
+        if p[i] == 46 {
             i += 1
             var digits = 0
-            while i < n, let x = d(i) {
-                if digits < 3 { millis = millis * 10 + x }
+            while i < n {
+                let c = p[i] &- 48
+                guard c < 10 else { break }
+                if digits < 3 { millis = millis &* 10 &+ Int(c) }
                 digits += 1
                 i += 1
             }
             guard digits > 0 else { return nil }
-            for _ in digits..<max(digits, 3) { millis *= 10 }
+            if digits < 3 { millis *= digits == 1 ? 100 : 10 }
         }
         guard i < n else { return nil }
         var offsetMinutes = 0
-        switch b[i] {
+        switch p[i] {
         case 90, 122:  // Z z
             i += 1
         case 43, 45:  // + -
-            guard i + 6 == n, let oh = num(i + 1, 2), b[i + 3] == 58, let om = num(i + 4, 2), oh < 24, om < 60
-            else { return nil }
-            offsetMinutes = (oh * 60 + om) * (b[i] == 45 ? -1 : 1)
+            guard i + 6 == n, p[i + 3] == 58 else { return nil }
+            let oh = two(i + 1)
+            let om = two(i + 4)
+            guard !bad, oh < 24, om < 60 else { return nil }
+            offsetMinutes = (oh * 60 + om) * (p[i] == 45 ? -1 : 1)
             i += 6
         default:
             return nil
