@@ -72,13 +72,8 @@ public enum Timestamp {
     /// Appends `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     @inline(__always)
     public static func write(_ ms: Int64, into out: inout [UInt8]) {
-        write(ms, to: &out)
-    }
-
-    @inline(__always)
-    private static func write<Sink: TimestampSink>(_ ms: Int64, to out: inout Sink) {
         var day = DayDigits()
-        write(ms, to: &out, day: &day)
+        write(ms, into: &out, day: &day)
     }
 
     /// `YYYY-MM-DDT` of the date last written: the events of a batch mostly share a date.
@@ -113,11 +108,6 @@ public enum Timestamp {
     /// Appends `YYYY-MM-DDTHH:MM:SS.mmmZ`, reusing `day`'s digits when the date repeats.
     @inline(__always)
     static func write<Sink: TimestampSink>(_ ms: Int64, into out: inout Sink, day: inout DayDigits) {
-        write(ms, to: &out, day: &day)
-    }
-
-    @inline(__always)
-    private static func write<Sink: TimestampSink>(_ ms: Int64, to out: inout Sink, day: inout DayDigits) {
         let date = CivilDate(epochMilliseconds: ms)
         day.load(date)
         let rem = Int(ms - date.startMilliseconds)
