@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Telemetry
 
-/// The flags of SPEC §3; each also reads its environment variable, and a flag wins.
+/// The flags of docs/configuration.md; each also reads its environment variable, and a flag wins.
 struct SettingsOptions: ParsableArguments {
     @Option(help: "Listen address [TELEMETRY_HOST, default 127.0.0.1].") var host: String?
     @Option(help: "Listen port, 0 = any free port [TELEMETRY_PORT, default 8080].") var port: String?

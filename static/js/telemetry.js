@@ -1,4 +1,4 @@
-/* telemetry.js: the telemetryd browser client (SPEC §6). No dependencies, no cookies. */
+/* telemetry.js: the telemetryd browser client (docs/api.md). No dependencies, no cookies. */
 (function (w, d) {
   'use strict';
   if (w.EchoPilot) return;

@@ -2,7 +2,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// `POST /api/analytics/event` and its preflight (SPEC §4.1).
+/// `POST /api/analytics/event` and its preflight (docs/api.md).
 struct EventController: Sendable {
     let ingestor: EventIngestor
     let rateLimiter: RateLimiter

@@ -1,6 +1,6 @@
 import Hummingbird
 
-/// `GET /health` (SPEC §4.5).
+/// `GET /health` (docs/api.md).
 struct HealthController: Sendable {
     let writer: SegmentWriter
     let startedAt: ContinuousClock.Instant

@@ -33,7 +33,7 @@ struct RequestMetricsMiddleware: RouterMiddleware {
         var status = 500
         defer {
             let elapsed = started.duration(to: .now)
-            let nanos = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+            let nanos = elapsed.nanoseconds
             let route = context.endpointPath ?? "unmatched"
             metrics.request(route: route, method: request.method.rawValue, status: status, nanoseconds: nanos)
             if route == "/api/analytics/event", request.method == .post, status == 200 || status == 503 {

@@ -1,8 +1,9 @@
 import Hummingbird
 
-/// Retention cohorts, funnels and experiments (SPEC §4.4).
+/// Retention cohorts, funnels and experiments (docs/api.md).
 struct ProductController: Sendable {
-    let index: DayIndex
+    let reader: IndexReader
+    let scans: ScanPool
     let dataDirectory: String
     let rawRetentionDays: Int
     let now: @Sendable () -> Int64
@@ -18,7 +19,8 @@ struct ProductController: Sendable {
     @Sendable func retention(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let q = parameters(request)
         let weeks = try q.integer("weeks", default: 8, 1...52)
-        let cohorts = index.retention(end: try q.end(), weeks: weeks)
+        let end = try q.end()
+        let cohorts = await reader.current().retention(end: end, weeks: weeks)
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.key("cohorts")
@@ -61,7 +63,10 @@ struct ProductController: Sendable {
         }
         let within = try q.integer("within", default: 86_400, 1...(365 * 86_400))
         let (start, end) = try rawWindow(q)
-        let reached = try PathAnalysis(dataDirectory: dataDirectory).funnel(steps: steps, start: start, end: end, withinMs: Int64(within) * 1000)
+        let reached = try await scans.answer(request) { [dataDirectory] cancellation in
+            try PathAnalysis(dataDirectory: dataDirectory, cancellation: cancellation)
+                .funnel(steps: steps, start: start, end: end, withinMs: Int64(within) * Milliseconds.second)
+        }
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.key("steps")
@@ -83,7 +88,9 @@ struct ProductController: Sendable {
         let name = try context.parameters.require("name")
         let goal = try step(request.uri.queryParameters["goal"].map(String.init) ?? "conversion", name: "goal")
         let (start, end) = try rawWindow(q)
-        let variants = try PathAnalysis(dataDirectory: dataDirectory).experiment(name, goal: goal, start: start, end: end)
+        let variants = try await scans.answer(request) { [dataDirectory] cancellation in
+            try PathAnalysis(dataDirectory: dataDirectory, cancellation: cancellation).experiment(name, goal: goal, start: start, end: end)
+        }
         let control = variants.first { $0.name == "control" } ?? variants.first
         return .json(JSONWriter.build { w in
             w.field("ok", true)

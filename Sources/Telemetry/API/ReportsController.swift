@@ -1,9 +1,10 @@
 import Hummingbird
 import NIOCore
 
-/// Trends, hours, live and the CSV exports (SPEC §4.3).
+/// Trends, hours, live and the CSV exports (docs/api.md).
 struct ReportsController: Sendable {
-    let index: DayIndex
+    let reader: IndexReader
+    let scans: ScanPool
     let dataDirectory: String
     let funnel: [String]
     let now: @Sendable () -> Int64
@@ -22,7 +23,7 @@ struct ReportsController: Sendable {
 
     @Sendable func trends(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let (end, days) = try window(request)
-        let series = index.trends(end: end, days: days)
+        let series = await reader.current().trends(end: end, days: days)
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.key("days")
@@ -44,13 +45,13 @@ struct ReportsController: Sendable {
 
     @Sendable func hours(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let (end, days) = try window(request)
-        let grid = index.hours(end: end, days: days)
+        let grid = await reader.current().hours(end: end, days: days)
         return .json(#"{"ok":true,"hours":["# + grid.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]}")
     }
 
     @Sendable func live(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let t = now()
-        let live = index.live(now: t)
+        let live = await reader.current().live(now: t)
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.field("ts", Timestamp.secondsString(t))
@@ -65,7 +66,7 @@ struct ReportsController: Sendable {
         let (end, days) = try window(request)
         var csv = CSV()
         csv.row(["date", "users", "new_users", "events"] + funnel)
-        for d in index.daily(end: end, days: days, funnel: funnel) {
+        for d in await reader.current().daily(end: end, days: days, funnel: funnel) {
             let steps = Dictionary(d.funnelSteps, uniquingKeysWith: +)
             csv.row([d.date.description, String(d.users), String(d.newUsers), String(d.events)] + funnel.map { String(steps[$0] ?? 0) })
         }
@@ -76,17 +77,13 @@ struct ReportsController: Sendable {
     @Sendable func featuresCSV(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let (end, days) = try window(request)
         let start = end.adding(days: -(days - 1))
-        let events = index.usage(end: end, days: days, top: Int.max, funnel: funnel).featureUsage
-        let replay = LogReplay(directory: dataDirectory, logger: context.logger)
-        var users: [String: Set<String>] = [:]
-        try replay.forEachEvent(in: replay.files()) { e, line in
-            let day = CivilDate(epochMilliseconds: e.ts)
-            guard day >= start, day <= end, let f = e.feature, let u = e.user else { return }
-            users[JSONString.decode(canonical: Array(line[f])), default: []].insert(String(decoding: UnsafeBufferPointer(rebasing: line[u]), as: UTF8.self))
+        let events = await reader.current().usage(end: end, days: days, top: Int.max, funnel: funnel).featureUsage
+        let users = try await scans.answer(request) { [dataDirectory] cancellation in
+            try FeatureUsers(dataDirectory: dataDirectory, cancellation: cancellation).count(start: start, end: end)
         }
         var csv = CSV()
         csv.row(["feature", "events", "users"])
-        for (feature, count) in events { csv.row([feature, String(count), String(users[feature]?.count ?? 0)]) }
+        for (feature, count) in events { csv.row([feature, String(count), String(users[feature] ?? 0)]) }
         return csv.response(filename: "telemetry-features.csv")
     }
 }

@@ -1,7 +1,7 @@
 import Hummingbird
 import NIOCore
 
-/// `/static/...` and `/dashboard` with ETag, Cache-Control and gzip (SPEC §4.5).
+/// `/static/...` and `/dashboard` with ETag, Cache-Control and gzip (docs/api.md).
 struct StaticController: Sendable {
     let files: StaticFiles
 

@@ -1,7 +1,7 @@
 import Foundation
 
 extension TelemetryConfiguration {
-    /// The table of SPEC §3.
+    /// The table of docs/configuration.md.
     public static let settings: [Setting] = [
         Setting(flag: "host", environment: "TELEMETRY_HOST", help: "Listen address.") { c, v throws(ConfigurationError) in
             guard !v.isEmpty else { throw ConfigurationError("--host must not be empty") }

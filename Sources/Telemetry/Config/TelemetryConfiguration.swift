@@ -1,6 +1,6 @@
 import Foundation
 
-/// Every setting of SPEC §3, built and validated once at start-up.
+/// Every setting of docs/configuration.md, built and validated once at start-up.
 public struct TelemetryConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080

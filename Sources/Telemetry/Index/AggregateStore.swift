@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Day aggregates on disk (SPEC §5.3): one file per date and generation, and a manifest naming the
+/// Day aggregates on disk (docs/files.md): one file per date and generation, and a manifest naming the
 /// current generation of each date and the log position they cover. Every file is written
 /// tmp + fsync + rename, versioned and checksummed; old generations go only after the new manifest is in place.
 public final class AggregateStore: Sendable {
@@ -62,17 +62,17 @@ public final class AggregateStore: Sendable {
             return loadOrphans(into: index)
         }
         var loaded = Loaded(position: m.position)
-        index.state.withLock { s in
+        index.load { bulk in
             for (day, gen) in m.days {
-                guard let data = try? FileSystem.readAll(dayPath(day, gen)), (try? Self.decodeDay(data, day: day, into: &s)) != nil else {
+                guard let data = try? FileSystem.readAll(dayPath(day, gen)), (try? Self.decodeDay(data, day: day, into: &bulk.state)) != nil else {
                     logger.warning("day aggregate damaged", metadata: ["date": "\(CivilDate(dayNumber: day))"])
                     loaded.damaged.append(day)
                     continue
                 }
                 loaded.days += 1
             }
-            s.position = m.position
-            s.dirty = Set(loaded.damaged)
+            bulk.state.position = m.position
+            bulk.state.dirty = Set(loaded.damaged)
         }
         manifest.withLock { $0 = m }
         removeUnlisted(m)
@@ -87,12 +87,12 @@ public final class AggregateStore: Sendable {
             newest[day] = max(newest[day] ?? -1, gen)
         }
         var loaded = Loaded(position: nil)
-        index.state.withLock { s in
+        index.load { bulk in
             for (day, gen) in newest {
-                guard let data = try? FileSystem.readAll(dayPath(day, gen)), (try? Self.decodeDay(data, day: day, into: &s)) != nil
+                guard let data = try? FileSystem.readAll(dayPath(day, gen)), (try? Self.decodeDay(data, day: day, into: &bulk.state)) != nil
                 else { continue }
                 loaded.days += 1
-                s.dirty.insert(day)
+                bulk.state.dirty.insert(day)
             }
         }
         return loaded
@@ -118,16 +118,10 @@ public final class AggregateStore: Sendable {
     public func flush(_ index: DayIndex) throws -> Int {
         guard !readOnly else { return 0 }
         return try flushing.withLock { _ in
-            let (changed, removed, position) = index.state.withLock { s -> ([(Int, [UInt8])], [Int], LogPosition) in
-                let dirty = s.dirty
-                s.dirty = []
-                var changed: [(Int, [UInt8])] = []
-                var removed: [Int] = []
-                for day in dirty {
-                    if let agg = s.days[day] { changed.append((day, Self.encodeDay(agg, s))) } else { removed.append(day) }
-                }
-                return (changed, removed, s.position)
-            }
+            let changes = index.takeChanges()
+            let changed = changes.days.map { ($0.0, Self.encodeDay($0.1, changes)) }
+            let removed = changes.removed
+            let position = changes.position
             var m = manifest.withLock { $0 }
             guard !changed.isEmpty || !removed.isEmpty || m.position != position else { return 0 }
             m.generation += 1
@@ -142,7 +136,7 @@ public final class AggregateStore: Sendable {
                 m.position = position
                 try FileSystem.writeAtomically(manifestPath, Self.encodeManifest(m))
             } catch {
-                index.state.withLock { s in s.dirty.formUnion(changed.map(\.0) + removed) }
+                index.markChanged(changed.map(\.0) + removed)
                 throw error
             }
             manifest.withLock { $0 = m }
@@ -175,7 +169,7 @@ public final class AggregateStore: Sendable {
         return m
     }
 
-    static func encodeDay(_ agg: DayAggregate, _ s: DayIndex.State) -> [UInt8] {
+    static func encodeDay(_ agg: DayAggregate, _ s: DayIndex.Changes) -> [UInt8] {
         var w = BinaryWriter(magic: dayMagic, version: version)
         w.int(agg.events)
         for (counts, names) in [(agg.types, s.types), (agg.features, s.features)] {

@@ -1,4 +1,4 @@
-/// One UTC date's counts by event type and by feature, and the set of its users (SPEC §5.3).
+/// One UTC date's counts by event type and by feature, and the set of its users (docs/files.md).
 public struct DayAggregate: Sendable, Equatable {
     public var events = 0
     /// Indexed by the index's type and feature name ids.

@@ -7,7 +7,7 @@ extension DayIndex {
             day.events -= 1
             if let t = s.types.lookup(Array(line[event.eventType])), t < day.types.count { day.types[t] -= 1 }
             if let f = event.feature.flatMap({ s.features.lookup(Array(line[$0])) }), f < day.features.count { day.features[f] -= 1 }
-            let hour = Int((event.ts - date.startMilliseconds) / 3_600_000)
+            let hour = Int((event.ts - date.startMilliseconds) / Milliseconds.hour)
             if day.hours.count == 24 { day.hours[hour] -= 1 }
             s.days[date.dayNumber] = day
             s.dirty.insert(date.dayNumber)

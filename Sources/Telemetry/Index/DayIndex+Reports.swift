@@ -1,4 +1,4 @@
-/// The figures behind trends, hours and live (SPEC §4.3).
+/// The figures behind trends, hours and live (docs/api.md).
 extension DayIndex {
     public struct TrendDay: Sendable {
         public var date: CivilDate

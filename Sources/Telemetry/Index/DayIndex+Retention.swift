@@ -1,4 +1,4 @@
-/// Weekly cohorts from the day index (SPEC §4.4).
+/// Weekly cohorts from the day index (docs/api.md).
 extension DayIndex {
     public struct Cohort: Sendable, Equatable {
         public var weekStart: CivilDate

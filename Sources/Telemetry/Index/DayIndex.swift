@@ -22,23 +22,79 @@ public final class DayIndex: CommitObserver, Sendable {
     public var position: LogPosition { state.withLock { $0.position } }
 
     public func committed(_ batches: [DecodedBatch], through position: LogPosition) {
+        apply([IndexApplier.Commit(batches: batches, position: position)])
+    }
+
+    /// Adds the events of durable commits, in log order, within one hold of the lock.
+    func apply(_ commits: [IndexApplier.Commit]) {
+        guard let last = commits.last else { return }
         state.withLock { s in
             var day = DayCursor()
-            for batch in batches {
-                batch.lines.withUnsafeBufferPointer { b in
-                    for r in batch.records {
-                        Self.add(&s, hasher, ts: r.ts, b, type: r.eventType, feature: r.feature, user: r.user, day: &day)
+            for commit in commits {
+                for batch in commit.batches {
+                    batch.lines.withUnsafeBufferPointer { b in
+                        for r in batch.records {
+                            Self.add(&s, hasher, ts: r.ts, b, type: r.eventType, feature: r.feature, user: r.user, day: &day)
+                        }
                     }
                 }
             }
-            s.position = position
+            s.position = last.position
         }
     }
 
-    /// Adds one stored event read back from the log.
-    func add(_ event: StoredEvent, line: UnsafeBufferPointer<UInt8>, to s: inout State, day: inout DayCursor) {
-        Self.add(&s, hasher, ts: event.ts, line, type: event.eventType, feature: event.feature, user: event.user, day: &day)
+    /// Bulk loading at start-up (stored aggregates, then the raw log): the state is lent to the loader whole,
+    /// so a file's events go in without taking the lock per event.
+    struct Bulk {
+        var state: State
+        let hasher: SipHash
+        var cursor = DayCursor()
+
+        /// Adds one stored event read back from the log.
+        mutating func add(_ event: StoredEvent, line: UnsafeBufferPointer<UInt8>) {
+            DayIndex.add(&state, hasher, ts: event.ts, line, type: event.eventType, feature: event.feature, user: event.user, day: &cursor)
+        }
+
+        /// Forgets what is known of a date (its raw events are about to be added again).
+        mutating func clear(day: Int) {
+            state.days[day] = nil
+            cursor = DayCursor()  // the removal moved every index
+        }
     }
+
+    func load<R>(_ body: (inout Bulk) throws -> R) rethrows -> R {
+        try state.withLock { s in
+            var bulk = Bulk(state: State(), hasher: hasher)
+            swap(&bulk.state, &s)
+            defer { swap(&bulk.state, &s) }
+            return try body(&bulk)
+        }
+    }
+
+    /// What changed since the last call, taken under the lock as copies-on-write; encoding happens outside it.
+    struct Changes {
+        var days: [(Int, DayAggregate)]
+        var removed: [Int]
+        var position: LogPosition
+        var types: NameTable
+        var features: NameTable
+        var users: UserDirectory
+    }
+
+    func takeChanges() -> Changes {
+        state.withLock { s in
+            let dirty = s.dirty
+            s.dirty = []
+            var changes = Changes(days: [], removed: [], position: s.position, types: s.types, features: s.features, users: s.users)
+            for day in dirty {
+                if let agg = s.days[day] { changes.days.append((day, agg)) } else { changes.removed.append(day) }
+            }
+            return changes
+        }
+    }
+
+    /// Puts dates back among the changed ones after a failed write.
+    func markChanged(_ days: [Int]) { state.withLock { $0.dirty.formUnion(days) } }
 
     /// The dates added to within one hold of the lock, and where they sit in `days`: a batch's events span a few
     /// dates, and a dictionary index stays valid until a key is inserted. A date enters `dirty` once per hold.
@@ -74,7 +130,7 @@ public final class DayIndex: CommitObserver, Sendable {
         let hash = user.map { hasher.hash(UnsafeBufferPointer(rebasing: b[$0])) }
         let u = hash.map { s.users.id($0) }
         let index = day.index(of: date.dayNumber, in: &s)
-        s.days.values[index].add(type: t, feature: f, user: u, hour: Int((ts - date.startMilliseconds) / 3_600_000))
+        s.days.values[index].add(type: t, feature: f, user: u, hour: Int((ts - date.startMilliseconds) / Milliseconds.hour))
         s.live.add(ts: ts, user: hash)
     }
 

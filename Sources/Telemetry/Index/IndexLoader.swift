@@ -56,7 +56,7 @@ public struct IndexLoader {
             }
             logger.info("rebuilt day index from the raw log", metadata: ["events": "\(report.replayedEvents)"])
         }
-        index.state.withLock { $0.position = LogPosition(seq: report.nextSeq, offset: activeSize) }
+        index.setPosition(LogPosition(seq: report.nextSeq, offset: activeSize))
         try store.flush(index)
         return report
     }
@@ -71,10 +71,9 @@ public struct IndexLoader {
         defer { progress?.advance(by: (FileSystem.size(path) ?? 0) - skip, items: count) }
         var cleared = clearing
         var lastDay = Int.min
-        var cursor = DayIndex.DayCursor()
         // Compressed segments were written by this daemon and checked by gzip's CRC: read them the fast way.
         let trusted = path.hasSuffix(".gz")
-        try index.state.withLock { s in
+        try index.load { bulk in
             try SegmentReader.forEachLine(path: path, skipping: skip) { line, _ in
                 guard let e = (trusted ? StoredEvent.parseCanonical(line) : nil) ?? StoredEvent.parse(line) else { return }
                 observe?(e, line)
@@ -83,13 +82,10 @@ public struct IndexLoader {
                 if !except.isEmpty, except.contains(day) { return }
                 if day != lastDay {
                     // Consecutive events mostly share a date: look the set up once per run of them.
-                    if cleared?.insert(day).inserted == true {
-                        s.days[day] = nil
-                        cursor = DayIndex.DayCursor()  // the removal moved every index
-                    }
+                    if cleared?.insert(day).inserted == true { bulk.clear(day: day) }
                     lastDay = day
                 }
-                index.add(e, line: line, to: &s, day: &cursor)
+                bulk.add(e, line: line)
                 count += 1
             }
         }

@@ -12,7 +12,7 @@ struct LiveWindow: Sendable {
 
     @inline(__always)
     mutating func add(ts: Int64, user: UInt64?) {
-        let minute = ts / 60_000
+        let minute = ts / Milliseconds.minute
         let slot = Int(minute % Int64(Self.minutes))
         if slots[slot].minute != minute {
             guard minute > slots[slot].minute else { return }  // older than the window
@@ -24,7 +24,7 @@ struct LiveWindow: Sendable {
 
     /// Events per minute, oldest first, for the 30 minutes up to `now`; and events and users of the last 5.
     func summary(now: Int64) -> (perMinute: [Int], events5: Int, users5: Int) {
-        let current = now / 60_000
+        let current = now / Milliseconds.minute
         var perMinute: [Int] = []
         var events5 = 0
         var users5 = Set<UInt64>()

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Funnels and experiments need each user's events in order, so they read the raw log of the window
-/// (exact within raw retention; SPEC §4.4).
+/// (exact within raw retention; docs/metrics.md).
 public struct PathAnalysis {
     /// A funnel step: an event type, optionally with a feature.
     public struct Step: Sendable, Equatable, CustomStringConvertible {
@@ -18,51 +18,66 @@ public struct PathAnalysis {
 
         public var description: String { feature.map { "\(type):\($0)" } ?? type }
 
-        func matches(_ e: Event) -> Bool { e.type == type && (feature == nil || e.feature == feature) }
     }
 
+    /// What a scan keeps of one event: its time and which of the question's conditions it meets (bit k: step k,
+    /// or for experiments bit 0: the goal). Events that meet none are not kept, so memory grows with the
+    /// matching events only.
     struct Event {
         var ts: Int64
-        var type: String
-        var feature: String?
-        var metadata: [String: Any]?
+        var matches: UInt16
+        /// `metadata.variant` when the event exposes the user to the experiment asked about.
+        var variant: String?
     }
 
     let dataDirectory: String
+    let cancellation: ScanCancellation
 
-    public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
+    public init(dataDirectory: String, cancellation: ScanCancellation = ScanCancellation()) {
+        self.dataDirectory = dataDirectory
+        self.cancellation = cancellation
+    }
 
-    /// Each identified user's events within the window, by ts.
-    func events(start: CivilDate, end: CivilDate, withMetadata: Bool = false) throws -> [String: [Event]] {
+    /// Each identified user's kept events within the window, by ts.
+    func events(start: CivilDate, end: CivilDate, keep: (StoredEvent, UnsafeBufferPointer<UInt8>) -> Event?) throws -> [String: [Event]] {
         var users: [String: [Event]] = [:]
         let replay = LogReplay(directory: dataDirectory, logger: .init(label: "telemetryd"))
-        try replay.forEachEvent(in: replay.files()) { e, line in
+        try replay.forEachEvent(in: replay.files(), cancellation: cancellation) { e, line in
             let day = CivilDate(epochMilliseconds: e.ts)
-            guard day >= start, day <= end, let u = e.user else { return }
-            var metadata: [String: Any]?
-            if withMetadata, UserEvents.contains(line, Array(#""metadata":"#.utf8)),
-                let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] {
-                metadata = object["metadata"] as? [String: Any]
-            }
-            let event = Event(ts: e.ts, type: JSONString.decode(canonical: Array(line[e.eventType])),
-                              feature: e.feature.map { JSONString.decode(canonical: Array(line[$0])) }, metadata: metadata)
+            guard day >= start, day <= end, let u = e.user, let event = keep(e, line) else { return }
             users[JSONString.decode(canonical: Array(line[u])), default: []].append(event)
         }
         for key in users.keys { users[key]!.sort { $0.ts < $1.ts } }
         return users
     }
 
+    /// The bit set of `steps` that the stored event matches.
+    static func matches(_ steps: [Step], _ e: StoredEvent, _ line: UnsafeBufferPointer<UInt8>) -> UInt16 {
+        let type = JSONString.decode(canonical: Array(line[e.eventType]))
+        let feature = e.feature.map { JSONString.decode(canonical: Array(line[$0])) }
+        var mask: UInt16 = 0
+        for (k, step) in steps.enumerated() where step.type == type && (step.feature == nil || step.feature == feature) {
+            mask |= 1 << k
+        }
+        return mask
+    }
+
     /// Users reaching each step: steps in order, each at or after the previous, the last no later than
     /// `within` ms after the step-1 event that starts the path; the start letting the user go furthest counts.
     public func funnel(steps: [Step], start: CivilDate, end: CivilDate, withinMs: Int64) throws -> [Int] {
         var reached = [Int](repeating: 0, count: steps.count)
-        for (_, events) in try events(start: start, end: end) {
+        let users = try events(start: start, end: end) { e, line in
+            let mask = Self.matches(steps, e, line)
+            return mask == 0 ? nil : Event(ts: e.ts, matches: mask)
+        }
+        for (_, events) in users {
             var best = 0
-            for (i, e) in events.enumerated() where steps[0].matches(e) {
+            for (i, e) in events.enumerated() where e.matches & 1 != 0 {
                 var depth = 1
                 var at = i
                 while depth < steps.count {
-                    guard let next = events[(at + 1)...].firstIndex(where: { steps[depth].matches($0) }),
+                    let bit: UInt16 = 1 << depth
+                    guard let next = events[(at + 1)...].firstIndex(where: { $0.matches & bit != 0 }),
                         events[next].ts - e.ts <= withinMs else { break }
                     at = next
                     depth += 1
@@ -86,12 +101,23 @@ public struct PathAnalysis {
     /// is theirs for good. Conversion: an event matching `goal` at or after exposure.
     public func experiment(_ name: String, goal: Step, start: CivilDate, end: CivilDate) throws -> [Variant] {
         var variants: [String: Variant] = [:]
-        for (_, events) in try events(start: start, end: end, withMetadata: true) {
-            guard let exposure = events.firstIndex(where: { ($0.metadata?["experiment"] as? String) == name }) else { continue }
-            let variantName = (events[exposure].metadata?["variant"]).map { "\($0)" } ?? "(none)"
+        var nameBytes: [UInt8] = []
+        JSONString.appendEscaped(name.utf8, into: &nameBytes)
+        let users = try events(start: start, end: end) { e, line in
+            var variant: String?
+            // Parse the metadata only of lines that can name the experiment.
+            if UserNeedle.contains(line, nameBytes), let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                let metadata = object["metadata"] as? [String: Any], metadata["experiment"] as? String == name {
+                variant = metadata["variant"].map { "\($0)" } ?? "(none)"
+            }
+            let goalMatched = Self.matches([goal], e, line)
+            return variant == nil && goalMatched == 0 ? nil : Event(ts: e.ts, matches: goalMatched, variant: variant)
+        }
+        for (_, events) in users {
+            guard let exposure = events.firstIndex(where: { $0.variant != nil }), let variantName = events[exposure].variant else { continue }
             var v = variants[variantName] ?? Variant(name: variantName, users: 0, converted: 0)
             v.users += 1
-            if events[exposure...].contains(where: { goal.matches($0) }) { v.converted += 1 }
+            if events[exposure...].contains(where: { $0.matches != 0 }) { v.converted += 1 }
             variants[variantName] = v
         }
         return variants.values.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }

@@ -1,4 +1,4 @@
-/// The figures of SPEC §4.2 for one window, computed from the day index.
+/// The usage figures (docs/metrics.md) for one window, computed from the day index.
 public struct UsageReport: Sendable, Equatable {
     public var start: CivilDate
     public var end: CivilDate
@@ -19,7 +19,7 @@ public struct UsageReport: Sendable, Equatable {
     }
 }
 
-/// One date of the daily series (SPEC §4.3).
+/// One date of the daily series (docs/api.md).
 public struct DailyFigures: Sendable, Equatable {
     public var date: CivilDate
     public var users: Int
@@ -34,7 +34,7 @@ public struct DailyFigures: Sendable, Equatable {
 }
 
 extension DayIndex {
-    /// SPEC §4.2 over the `days` dates ending with `end`.
+    /// The usage figures (docs/metrics.md) over the `days` dates ending with `end`.
     public func usage(end: CivilDate, days: Int, top: Int = 50, funnel: [String]) -> UsageReport {
         let start = end.adding(days: -(days - 1))
         return state.withLock { s in

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Event ids stored within the dedup window, so client retries are not stored twice (SPEC §4.1).
+/// Event ids stored within the dedup window, so client retries are not stored twice (docs/api.md).
 /// Ids are kept as 64-bit hashes: memory stays flat, and a false match needs ~10^9 ids in the window.
 public final class DedupCache: Sendable {
     struct State {

@@ -19,7 +19,7 @@ extension EventDecoder {
     /// and of every field, both timestamps.
     private static let maxLineOverhead = pieces.bytes.count + 1 + Field.count + 2 * Timestamp.maxLength
 
-    /// Writes the canonical line (SPEC §5.1) of every valid, recent event.
+    /// Writes the canonical line (docs/files.md) of every valid, recent event.
     ///
     /// A canonical value is never longer than its source (an escape sequence re-escapes to at most its own length,
     /// minified metadata to at most its bytes), so the lines fit in `body.count` plus a fixed overhead per event,

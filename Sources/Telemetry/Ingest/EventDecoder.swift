@@ -4,8 +4,8 @@ public struct EventDecoder: Sendable {
     public static let maxBodyBytes = 1 << 20
     public static let maxMetadataBytes = 4096
     public static let maxMetadataDepth = 4
-    public static let futureToleranceMs: Int64 = 5 * 60_000
-    public static let maxAgeMs: Int64 = 365 * 86_400_000
+    public static let futureToleranceMs: Int64 = 5 * Milliseconds.minute
+    public static let maxAgeMs: Int64 = 365 * Milliseconds.day
 
     public init() {}
 

@@ -23,7 +23,7 @@ public struct CompressionPacing: Sendable {
 
     /// Whether `batches` committed over `elapsed` is a busy load.
     func isBusy(batches: Int, over elapsed: Duration) -> Bool {
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.seconds
         guard seconds > 0 else { return false }
         return Double(batches) / seconds >= Double(busyBatchesPerSecond)
     }

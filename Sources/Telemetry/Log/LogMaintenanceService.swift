@@ -90,7 +90,7 @@ public final class LogMaintenanceService: Service, Sendable {
     /// Deletes closed segments whose newest `ts` is older than the retention period.
     @discardableResult
     public func applyRetention() -> [String] {
-        let cutoff = now() - Int64(retentionDays) * 86_400_000
+        let cutoff = now() - Int64(retentionDays) * Milliseconds.day
         var deleted: [String] = []
         for file in FileSystem.list(directory).sorted() {
             guard SegmentName(fileName: file) != nil, !file.hasSuffix(".tmp") else { continue }

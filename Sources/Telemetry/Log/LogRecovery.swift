@@ -4,7 +4,7 @@ import Glibc
 import Foundation
 import Logging
 
-/// Brings a data directory back to a consistent state before the writer opens it (SPEC §5.1).
+/// Brings a data directory back to a consistent state before the writer opens it (docs/files.md).
 public struct LogRecovery {
     public struct Report: Sendable, Equatable {
         public var tornBytes = 0

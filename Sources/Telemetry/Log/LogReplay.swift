@@ -1,6 +1,6 @@
 import Logging
 
-/// Reads the stored log back at start-up: every segment, oldest first, then the active one.
+/// Reads the stored log back: every segment, oldest first, then the active one.
 public struct LogReplay {
     let directory: String
     let logger: Logger
@@ -25,10 +25,14 @@ public struct LogReplay {
         return files
     }
 
-    /// Calls `body` with every valid stored event and its line, in log order.
-    public func forEachEvent(in files: [String], _ body: (StoredEvent, UnsafeBufferPointer<UInt8>) -> Void) throws {
+    /// Calls `body` with every valid stored event and its line, in log order; stops with `CancellationError`
+    /// once `cancellation` is set.
+    public func forEachEvent(
+        in files: [String], cancellation: ScanCancellation? = nil, _ body: (StoredEvent, UnsafeBufferPointer<UInt8>) -> Void
+    ) throws {
         for file in files {
             try SegmentReader.forEachLine(path: file) { line, _ in
+                try cancellation?.check()
                 if let e = StoredEvent.parse(line) { body(e, line) }
             }
         }
@@ -41,7 +45,7 @@ public struct LogReplay {
         // Only segments that can hold recent events: the name's stamp is when the segment began.
         let recent = files().filter { path in
             guard let name = SegmentName(fileName: String(path.split(separator: "/").last ?? "")) else { return true }
-            return (SegmentName.parseStamp(name.stamp) ?? .max) >= cutoff - 86_400_000 * 2
+            return (SegmentName.parseStamp(name.stamp) ?? .max) >= cutoff - 2 * Milliseconds.day
                 || path.hasSuffix(SegmentName.active)
         }
         try forEachEvent(in: recent) { e, line in

@@ -1,4 +1,4 @@
-/// The names of the files a log directory holds (SPEC §5.1).
+/// The names of the files a log directory holds (docs/files.md).
 public struct SegmentName: Comparable, Sendable, CustomStringConvertible {
     public static let active = "analytics_events.ndjson"
 

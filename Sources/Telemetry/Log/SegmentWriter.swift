@@ -47,6 +47,7 @@ public final class SegmentWriter: @unchecked Sendable {
     private var thread: Thread?
     private var finished = false
     private var exclusive: [(work: @Sendable () throws -> Void, done: CheckedContinuation<Void, any Error>)] = []
+    private var rotationAsked = false
 
     // Commit thread only (and `init`).
     private var lastCommitEnded: UInt64 = 0
@@ -128,6 +129,15 @@ public final class SegmentWriter: @unchecked Sendable {
         }
     }
 
+    /// Asks the commit thread to rotate if the segment is due (the UTC date changed since it began), even with
+    /// nothing to write: `MidnightRotationService` calls it when the clock passes midnight.
+    public func rotateIfDue() {
+        condition.lock()
+        rotationAsked = true
+        condition.signal()
+        condition.unlock()
+    }
+
     /// Finishes every batch already handed over, closes the segment and stops the commit thread.
     public func close() {
         condition.lock()
@@ -140,10 +150,8 @@ public final class SegmentWriter: @unchecked Sendable {
     private func commitLoop() {
         while true {
             condition.lock()
-            while pending.isEmpty && !closing && exclusive.isEmpty {
-                _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
-                if pending.isEmpty && !closing && segmentDue() { break }
-            }
+            while pending.isEmpty && !closing && exclusive.isEmpty && !rotationAsked { condition.wait() }
+            rotationAsked = false
             if options.durability == .fsync, !closing, pending.count < Self.gatherBatches,
                 DispatchTime.now().uptimeNanoseconds - lastCommitEnded < Self.busyWindowNanos
             {
@@ -167,8 +175,8 @@ public final class SegmentWriter: @unchecked Sendable {
                 if stop { break }
                 continue
             }
-            if stop { break }
             if segmentDue() { rotate() }
+            if stop { break }
             if !jobs.isEmpty { commit(jobs) }
         }
         if fd >= 0 {

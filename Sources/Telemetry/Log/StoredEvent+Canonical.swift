@@ -3,7 +3,7 @@ extension StoredEvent {
     private static let typeKey = Array(#"","event_type":""#.utf8)
     private static let receivedKey = Array(#","received_at":""#.utf8)
 
-    /// Reads a line in the exact canonical form this daemon writes (keys in SPEC §5.1 order, minimal
+    /// Reads a line in the exact canonical form this daemon writes (keys in docs/files.md order, minimal
     /// escaping) without validating the rest of the JSON: the rebuild's fast path for compressed segments,
     /// whose bytes gzip's CRC already vouches for. nil for anything else; callers then use `parse`.
     public static func parseCanonical(_ b: UnsafeBufferPointer<UInt8>) -> StoredEvent? {

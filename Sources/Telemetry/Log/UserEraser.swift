@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// Erases one user from the data directory (SPEC §4.3): every raw segment (compressed ones included),
+/// Erases one user from the data directory (docs/api.md): every raw segment (compressed ones included),
 /// quarantined lines, and the day aggregates. Each rewritten file goes through `.tmp` + fsync + rename,
 /// so a crash leaves either the old or the new file, and recovery removes the `.tmp`.
 public struct UserEraser: Sendable {
@@ -27,24 +27,20 @@ public struct UserEraser: Sendable {
     }
 
     private func eraseLocked(_ userId: String) throws -> Int {
-        var needle = Array(#""user_id":""#.utf8)
-        JSONString.appendEscaped(userId.utf8, into: &needle)
-        needle.append(0x22)
-        let canonical = Array(needle[11..<(needle.count - 1)])
+        let user = UserNeedle(userId)
         var deleted = 0
         for path in LogReplay(directory: directory, logger: logger).files() {
             deleted += try rewrite(path) { line in
-                guard UserEvents.contains(line, needle), let e = StoredEvent.parse(line), let u = e.user,
-                    line[u].elementsEqual(canonical) else { return false }
+                guard let e = user.event(in: line) else { return false }
                 index.subtract(e, line: line)
                 return true
             }
         }
         let quarantine = directory + "/quarantine"
         for file in FileSystem.list(quarantine) where !file.hasSuffix(".tmp") {
-            _ = try rewrite(quarantine + "/" + file) { UserEvents.contains($0, needle) }
+            _ = try rewrite(quarantine + "/" + file) { UserNeedle.contains($0, user.needle) }
         }
-        index.removeUser(canonical: canonical)
+        index.removeUser(canonical: user.canonical)
         let activeSize = FileSystem.size(directory + "/" + SegmentName.active) ?? 0
         index.setPosition(LogPosition(seq: index.position.seq, offset: activeSize))
         try store.flush(index)

@@ -2,8 +2,8 @@ import Logging
 import Synchronization
 
 /// Watches what operators are paged for and logs each condition once per episode, at warning level:
-/// event-endpoint storage failures over 1% of batches in 5 minutes, usage-query p95 over 500 ms in 5 minutes.
-/// A slow rollup (over 60 s) is logged by the rollup itself. `active` feeds `/api/analytics/alerts`.
+/// event-endpoint storage failures over 1% of batches in 5 minutes, usage-query p95 over 500 ms in 5 minutes,
+/// and what `AlertService` checks each minute (traffic drop, slow rollup). `active` feeds `/api/analytics/alerts`.
 public final class AlertMonitor: Sendable {
     public struct Alert: Sendable, Equatable {
         public var kind: String
@@ -49,10 +49,19 @@ public final class AlertMonitor: Sendable {
 
     public var active: [Alert] { state.withLock { Array($0.active.values).sorted { $0.since < $1.since } } }
 
+    /// Sets a condition checked elsewhere: it starts (logged) when it first fires, and ends (logged) when it stops.
+    func set(kind: String, firing: Bool, value: Double, threshold: Double, since: Int64, message: String) {
+        var events: [(Bool, Alert)] = []
+        state.withLock { s in
+            evaluate(&s, &events, kind: kind, firing: firing, value: value, threshold: threshold, at: since, message: message)
+        }
+        log(events)
+    }
+
     /// Records into the current minute, then re-evaluates the conditions the change can affect.
     private func update(checkIngest: Bool = true, checkQueries: Bool = true, _ change: (inout Minute) -> Void) {
         let t = now()
-        let minute = t / 60_000
+        let minute = t / Milliseconds.minute
         var events: [(Bool, Alert)] = []
         state.withLock { s in
             let slot = Int(minute % 5)
@@ -73,6 +82,10 @@ public final class AlertMonitor: Sendable {
                          threshold: Self.queryP95Ms, at: t, message: "usage query p95 over 500 ms in the last 5 minutes")
             }
         }
+        log(events)
+    }
+
+    private func log(_ events: [(Bool, Alert)]) {
         for (firing, alert) in events {
             if firing {
                 logger.warning("alert", metadata: ["kind": "\(alert.kind)", "value": "\(alert.value)", "threshold": "\(alert.threshold)", "message": "\(alert.message)"])

@@ -49,6 +49,7 @@ public struct SystemdNotifier: Sendable {
 }
 
 /// Pings systemd's watchdog while the log is healthy, and says STOPPING on shutdown (READY comes from the server's start).
+/// The pings come from a thread of their own, so no request and no busy cooperative pool can hold them back.
 public struct SystemdService: Service {
     let notifier: SystemdNotifier
     let watchdog: Duration?
@@ -63,20 +64,27 @@ public struct SystemdService: Service {
     }
 
     public func run() async throws {
+        let stop = AtomicFlag()
         if let watchdog {
-            // Ping at half the interval; a failed log stops the pings, so systemd restarts us and recovery runs.
-            while !Task.isShuttingDownGracefully {
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: watchdog / 2) }
-                if Task.isShuttingDownGracefully { break }
-                if isHealthy() {
-                    notifier.notify("WATCHDOG=1")
-                } else {
-                    logger.error("event log unhealthy: withholding the watchdog ping")
+            let interval = (watchdog / 2).seconds
+            let (notifier, isHealthy, logger) = (notifier, isHealthy, logger)
+            let thread = Thread {
+                // Ping at half the interval; a failed log stops the pings, so systemd restarts us and recovery runs.
+                while !stop.isSet {
+                    Thread.sleep(forTimeInterval: interval)
+                    if stop.isSet { break }
+                    if isHealthy() {
+                        notifier.notify("WATCHDOG=1")
+                    } else {
+                        logger.error("event log unhealthy: withholding the watchdog ping")
+                    }
                 }
             }
-        } else {
-            try? await gracefulShutdown()
+            thread.name = "telemetry-watchdog"
+            thread.start()
         }
+        try? await gracefulShutdown()
+        stop.set()
         notifier.notify("STOPPING=1")
     }
 }

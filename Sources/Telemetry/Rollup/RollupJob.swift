@@ -1,6 +1,6 @@
 import Foundation
 
-/// The daily rollup: which `end`s are due, and the line for one of them (SPEC §5.2).
+/// The daily rollup: which `end`s are due, and the line for one of them (docs/files.md).
 public struct RollupJob: Sendable {
     public var rollupAt: Int
     public var periodDays: Int
@@ -17,7 +17,7 @@ public struct RollupJob: Sendable {
     /// The newest `end` whose rollup time has passed at `now`: yesterday after the rollup time, else the day before.
     public func latestDue(now: Int64) -> CivilDate {
         let today = CivilDate(epochMilliseconds: now)
-        let minute = Int((now - today.startMilliseconds) / 60_000)
+        let minute = Int((now - today.startMilliseconds) / Milliseconds.minute)
         return today.adding(days: minute >= rollupAt ? -1 : -2)
     }
 
@@ -33,8 +33,8 @@ public struct RollupJob: Sendable {
     /// Milliseconds from `now` until the next rollup time.
     public func untilNext(now: Int64) -> Int64 {
         let today = CivilDate(epochMilliseconds: now)
-        var next = today.startMilliseconds + Int64(rollupAt) * 60_000
-        if next <= now { next += 86_400_000 }
+        var next = today.startMilliseconds + Int64(rollupAt) * Milliseconds.minute
+        if next <= now { next += Milliseconds.day }
         return next - now
     }
 
@@ -44,11 +44,11 @@ public struct RollupJob: Sendable {
         let report = index.usage(end: end, days: days ?? periodDays, funnel: funnel)
         let day = index.daily(end: end, days: 1, funnel: funnel)[0]
         let elapsed = started.duration(to: .now)
-        let durationMs = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        let durationMs = Int(elapsed.nanoseconds / 1_000_000)
         let text = JSONWriter.build { w in
             w.field("ts", Timestamp.secondsString(now))
             w.field("end", end.description)
-            UsageController.write(report, into: &w)
+            report.write(into: &w)
             w.key("day")
             w.object { w in
                 w.field("date", end.description)

@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Foundation
 
-/// `analytics.ndjson`: one rollup line per `end`, oldest first (SPEC §5.2). Every change rewrites the
+/// `analytics.ndjson`: one rollup line per `end`, oldest first (docs/files.md). Every change rewrites the
 /// file atomically under an exclusive `flock`, so the daemon and the `rollup` command can both write it.
 public struct RollupStore: Sendable {
     public struct Line: Sendable, Equatable {

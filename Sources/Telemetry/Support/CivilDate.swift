@@ -5,7 +5,7 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     public init(dayNumber: Int) { self.dayNumber = dayNumber }
 
     public init(epochMilliseconds ms: Int64) {
-        self.dayNumber = Int((ms >= 0 ? ms : ms - 86_399_999) / 86_400_000)
+        self.dayNumber = Int((ms >= 0 ? ms : ms - (Milliseconds.day - 1)) / Milliseconds.day)
     }
 
     /// Days from civil, Howard Hinnant's algorithm.
@@ -47,7 +47,7 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     /// The Monday of this date's ISO week.
     public var weekStart: CivilDate { CivilDate(dayNumber: dayNumber - weekdayFromMonday) }
 
-    public var startMilliseconds: Int64 { Int64(dayNumber) * 86_400_000 }
+    public var startMilliseconds: Int64 { Int64(dayNumber) * Milliseconds.day }
 
     public func adding(days: Int) -> CivilDate { CivilDate(dayNumber: dayNumber + days) }
 

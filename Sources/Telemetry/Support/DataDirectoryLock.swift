@@ -1,13 +1,14 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// An exclusive `flock` on `<data>/.lock`: one `serve` per data directory, and offline commands
-/// (`delete-user`) refuse to run beside it. Released when the process exits.
-public final class DataDirectoryLock {
-    let fd: Int32
+/// (`delete-user`) refuse to run beside it. Released by `release()` or when the process exits.
+public final class DataDirectoryLock: Sendable {
+    private let fd: Mutex<Int32>
 
-    /// nil when another process holds the lock.
+    /// nil when another process (or another open `Storage`) holds the lock.
     public init?(directory: String) throws {
         try FileSystem.makeDirectory(directory)
         let path = directory + "/.lock"
@@ -17,8 +18,15 @@ public final class DataDirectoryLock {
             close(fd)
             return nil
         }
-        self.fd = fd
+        self.fd = Mutex(fd)
     }
 
-    deinit { close(fd) }
+    public func release() {
+        fd.withLock { fd in
+            if fd >= 0 { close(fd) }
+            fd = -1
+        }
+    }
+
+    deinit { release() }
 }

@@ -12,9 +12,9 @@ func withApp(
     let dir = TempDirectory()
     var config = testConfiguration(dir)
     configure(&config)
-    let app = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
-    try await app.makeApplication().test(.router) { client in try await test(client, dir) }
-    app.writer.close()
+    let app = try Storage.open(config, logger: quietLogger, now: clock.now)
+    try await app.application().test(.router) { client in try await test(client, dir) }
+    app.close()
 }
 
 extension TestResponse {

@@ -26,9 +26,9 @@ import Testing
 
     @Test func everyRouteIsDescribedAndEveryDescribedOperationIsARoute() throws {
         let dir = TempDirectory()
-        let app = try TelemetryApp(configuration: testConfiguration(dir), logger: quietLogger)
-        defer { app.writer.close() }
-        let routes = Set(app.buildRouter().routes.map { route -> String in
+        let app = try Storage.open(testConfiguration(dir), logger: quietLogger)
+        defer { app.close() }
+        let routes = Set(buildRouter(storage: app, alerts: AlertMonitor(now: app.now, logger: quietLogger)).routes.map { route -> String in
             let path = route.path.description
                 .replacingOccurrences(of: "**", with: "{path}")
                 .split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")

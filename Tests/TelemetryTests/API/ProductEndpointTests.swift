@@ -67,13 +67,14 @@ import Testing
         let clock = ManualClock("2025-10-21T10:00:00Z")
         var config = testConfiguration(dir)
         config.rotateBytes = 1024
-        let app = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        let app = try Storage.open(config, logger: quietLogger, now: clock.now)
         for n in 0..<10 {
             _ = try await app.ingestor.ingest(Array(#"{"events":[{"event_type":"page_view","user_id":"victim","feature":"f","ts":"2025-10-\#(11 + n)T10:00:00Z"},{"event_type":"action","user_id":"keeper","ts":"2025-10-\#(11 + n)T11:00:00Z"}]}"#.utf8))
         }
         app.maintenance.compress(SegmentName(fileName: FileSystem.list(dir.path).first { $0.hasPrefix("analytics_events-") }!)!)
+        _ = await app.currentIndex()
         try app.aggregates.flush(app.index)
-        try await app.makeApplication().test(.router) { client in
+        try await app.application().test(.router) { client in
             let r = try await client.execute(uri: "/api/analytics/users/victim", method: .delete, headers: Self.key)
             #expect(String(buffer: r.body) == #"{"ok":true,"deleted":10}"#)
             let usage = try await client.execute(uri: "/api/analytics/usage?days=30", method: .get, headers: Self.key).json
@@ -83,7 +84,7 @@ import Testing
             let after = try await client.post(#"{"events":[{"event_type":"a","user_id":"keeper"}]}"#)
             #expect(after.status == .ok)
         }
-        try app.close()
+        app.close()
         let hash = app.index.hasher.hash("victim")
         let hashBytes = (0..<8).map { UInt8(truncatingIfNeeded: hash >> (8 * UInt64($0))) }
         var found: [String] = []
@@ -96,7 +97,7 @@ import Testing
                 try Gzip.decompressFile(dir.path + "/" + file) { plain += $0 }
                 bytes = plain
             }
-            if bytes.withUnsafeBufferPointer({ UserEvents.contains($0, Array("victim".utf8)) }) { found.append(file) }
+            if bytes.withUnsafeBufferPointer({ UserNeedle.contains($0, Array("victim".utf8)) }) { found.append(file) }
             if bytes.count >= 8, (0...(bytes.count - 8)).contains(where: { Array(bytes[$0..<($0 + 8)]) == hashBytes }) { found.append(file + " (hash)") }
         }
         #expect(found.isEmpty, "\(found)")

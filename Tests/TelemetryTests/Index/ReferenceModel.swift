@@ -1,7 +1,7 @@
 import Foundation
 @testable import Telemetry
 
-/// The metric definitions of SPEC §4.2 written the slow, obvious way over stored lines.
+/// The metric definitions of docs/api.md written the slow, obvious way over stored lines.
 struct ReferenceModel {
     struct Event {
         var date: CivilDate

@@ -5,7 +5,7 @@ import Testing
 @Suite struct RestartTests {
     static let funnel = ["page_view", "action", "conversion"]
 
-    static func fill(_ app: TelemetryApp, batches: Int, seed: UInt64, now: Int64) async throws {
+    static func fill(_ app: Storage, batches: Int, seed: UInt64, now: Int64) async throws {
         var random = RandomEvents(rng: SplitMix(state: seed), now: now)
         for _ in 0..<batches { _ = try await app.ingestor.ingest(Array(random.batch(100).utf8)) }
     }
@@ -22,32 +22,32 @@ import Testing
         config.rotateBytes = 64 << 10
         let today = CivilDate(iso: "2025-10-21")!
 
-        let first = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        let first = try Storage.open(config, logger: quietLogger, now: clock.now)
         try await Self.fill(first, batches: 30, seed: 11, now: clock.now())
-        let expected = Self.answers(first.index, today: today)
+        let expected = Self.answers(await first.currentIndex(), today: today)
         #expect(expected[5].totalEvents > 2000)
-        try first.close()
+        first.close()
 
         // A clean restart loads the aggregates and replays nothing.
-        let second = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        let second = try Storage.open(config, logger: quietLogger, now: clock.now)
         #expect(!second.indexReport.rebuilt)
         #expect(second.indexReport.replayedEvents == 0)
-        #expect(Self.answers(second.index, today: today) == expected)
+        #expect(Self.answers(await second.currentIndex(), today: today) == expected)
 
         // A crash after more events (no final flush): the log past the stored position is replayed.
         try await Self.fill(second, batches: 10, seed: 12, now: clock.now())
-        let afterMore = Self.answers(second.index, today: today)
-        second.writer.close()
-        let third = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        let afterMore = Self.answers(await second.currentIndex(), today: today)
+        second.crash()
+        let third = try Storage.open(config, logger: quietLogger, now: clock.now)
         #expect(third.indexReport.replayedEvents > 0)
-        #expect(Self.answers(third.index, today: today) == afterMore)
-        try third.close()
+        #expect(Self.answers(await third.currentIndex(), today: today) == afterMore)
+        third.close()
 
         // Raw segments gone (retention): the aggregates still answer exactly.
         for file in dir.files() where file.hasPrefix("analytics_events") { try FileSystem.unlink(dir.path + "/" + file) }
-        let fourth = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
-        #expect(Self.answers(fourth.index, today: today) == afterMore)
-        try fourth.close()
+        let fourth = try Storage.open(config, logger: quietLogger, now: clock.now)
+        #expect(Self.answers(await fourth.currentIndex(), today: today) == afterMore)
+        fourth.close()
     }
 
     @Test func damagedAggregatesAreRebuiltFromTheRawLog() async throws {
@@ -55,10 +55,10 @@ import Testing
         let clock = ManualClock("2025-10-21T10:00:00Z")
         let config = testConfiguration(dir)
         let today = CivilDate(iso: "2025-10-21")!
-        let first = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        let first = try Storage.open(config, logger: quietLogger, now: clock.now)
         try await Self.fill(first, batches: 10, seed: 5, now: clock.now())
-        let expected = Self.answers(first.index, today: today)
-        try first.close()
+        let expected = Self.answers(await first.currentIndex(), today: today)
+        first.close()
 
         // One day file flipped: that date comes back from the raw log.
         let aggregates = dir.path + "/aggregates"
@@ -66,16 +66,16 @@ import Testing
         var bytes = try FileSystem.readAll(aggregates + "/" + dayFile)
         bytes[bytes.count / 2] ^= 0xFF
         try FileSystem.writeAtomically(aggregates + "/" + dayFile, bytes)
-        let second = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
-        #expect(Self.answers(second.index, today: today) == expected)
-        try second.close()
+        let second = try Storage.open(config, logger: quietLogger, now: clock.now)
+        #expect(Self.answers(await second.currentIndex(), today: today) == expected)
+        second.close()
 
         // The manifest gone: everything is rebuilt.
         try FileSystem.unlink(aggregates + "/manifest")
-        let third = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        let third = try Storage.open(config, logger: quietLogger, now: clock.now)
         #expect(third.indexReport.rebuilt)
-        #expect(Self.answers(third.index, today: today) == expected)
-        try third.close()
+        #expect(Self.answers(await third.currentIndex(), today: today) == expected)
+        third.close()
     }
 }
 
@@ -85,17 +85,17 @@ import Testing
         let clock = ManualClock("2025-10-21T10:00:00Z")
         let config = testConfiguration(dir)
         let body = Array(#"{"events":[{"event_type":"a","id":"retry-me"}]}"#.utf8)
-        let first = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        let first = try Storage.open(config, logger: quietLogger, now: clock.now)
         #expect(try await first.ingestor.ingest(body).logged == 1)
-        try first.close()
+        first.close()
         // Clean restart: the window comes from the shutdown snapshot.
-        let second = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        let second = try Storage.open(config, logger: quietLogger, now: clock.now)
         #expect(try await second.ingestor.ingest(body).duplicates == 1)
         #expect(try await second.ingestor.ingest(Array(#"{"events":[{"event_type":"a","id":"second"}]}"#.utf8)).logged == 1)
-        second.writer.close()  // a crash: no snapshot for this position
-        let third = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
+        second.crash()  // a crash: no snapshot for this position
+        let third = try Storage.open(config, logger: quietLogger, now: clock.now)
         #expect(try await third.ingestor.ingest(body).duplicates == 1)
         #expect(try await third.ingestor.ingest(Array(#"{"events":[{"event_type":"a","id":"second"}]}"#.utf8)).duplicates == 1)
-        try third.close()
+        third.close()
     }
 }

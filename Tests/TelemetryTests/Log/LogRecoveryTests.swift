@@ -54,11 +54,11 @@ import Testing
         // c: renamed from the active segment; the new active segment was never created.
         FileManager.default.createFile(atPath: dir.path + "/" + c.fileName, contents: Data(lines))
 
-        let app = try TelemetryApp(configuration: testConfiguration(dir), logger: quietLogger)
+        let app = try Storage.open(testConfiguration(dir), logger: quietLogger)
         #expect(app.recovery.uncompressed == [b, c])
         #expect(app.recovery.removedLeftovers.sorted() == [a.fileName, b.gzipped.fileName + ".tmp"].sorted())
         for name in app.recovery.uncompressed { app.maintenance.compress(name) }
-        app.writer.close()
+        app.close()
         #expect(dir.files().filter { $0.hasPrefix("analytics_events") } == [
             a.gzipped.fileName, b.gzipped.fileName, c.gzipped.fileName, SegmentName.active,
         ])

@@ -3,11 +3,11 @@ import Testing
 @testable import Telemetry
 
 @Suite struct RollupTests {
-    func makeService(_ dir: TempDirectory, _ clock: ManualClock, retention: Int = 365) throws -> (RollupService, TelemetryApp) {
+    func makeService(_ dir: TempDirectory, _ clock: ManualClock, retention: Int = 365) throws -> (RollupService, Storage) {
         var config = testConfiguration(dir)
         config.rollupRetentionDays = retention
-        let app = try TelemetryApp(configuration: config, logger: quietLogger, now: clock.now)
-        return (app.rollups, app)
+        let app = try Storage.open(config, logger: quietLogger, now: clock.now)
+        return (app.rollupService(), app)
     }
 
     func ends(_ dir: TempDirectory) -> [String] { RollupStore(dataDirectory: dir.path).read().map(\.end.description) }
@@ -16,8 +16,9 @@ import Testing
         let dir = TempDirectory()
         let clock = ManualClock("2025-10-21T03:14:59Z")
         let (service, app) = try makeService(dir, clock)
-        defer { try? app.close() }
+        defer { app.close() }
         _ = try await app.ingestor.ingest(Array(#"{"events":[{"event_type":"page_view","user_id":"a","ts":"2025-10-20T12:00:00Z"},{"event_type":"action","user_id":"b","ts":"2025-10-20T13:00:00Z"}]}"#.utf8))
+        _ = await app.currentIndex()
 
         // Before 03:15 only the day before yesterday is due; with no line yet, only that one.
         #expect(service.runDue().map(\.description) == ["2025-10-19"])
@@ -50,7 +51,7 @@ import Testing
         let dir = TempDirectory()
         let clock = ManualClock("2025-10-21T05:00:00Z")
         let (service, app) = try makeService(dir, clock)
-        defer { try? app.close() }
+        defer { app.close() }
         let task = Task { try await service.run() }
         for _ in 0..<50 where ends(dir).isEmpty { try await Task.sleep(for: .milliseconds(20)) }
         task.cancel()
@@ -63,7 +64,8 @@ import Testing
         let (service, app) = try makeService(dir, clock)
         service.runDue()
         _ = try await app.ingestor.ingest(Array(#"{"events":[{"event_type":"page_view","user_id":"late","ts":"2025-10-20T12:00:00Z"}]}"#.utf8))
-        try app.close()
+        _ = await app.currentIndex()
+        app.close()
         let manual = ManualRollup(configuration: testConfiguration(dir), logger: quietLogger, now: clock.now)
         let lines = try manual.run(end: CivilDate(iso: "2025-10-20"), days: 7)
         #expect(lines.count == 1)
@@ -77,8 +79,9 @@ import Testing
         let dir = TempDirectory()
         let clock = ManualClock("2025-10-21T05:00:00Z")
         let (service, app) = try makeService(dir, clock, retention: 10)
-        defer { try? app.close() }
+        defer { app.close() }
         _ = try await app.ingestor.ingest(Array(#"{"events":[{"event_type":"a","ts":"2025-10-01T00:00:00Z"},{"event_type":"a","ts":"2025-10-20T00:00:00Z"}]}"#.utf8))
+        _ = await app.currentIndex()
         service.runDue()
         #expect(app.index.dayCount == 1)  // 2025-10-01 is already past 10 days
         clock.set("2025-11-05T05:00:00Z")

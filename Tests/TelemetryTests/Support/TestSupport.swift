@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Hummingbird
 import Synchronization
 @testable import Telemetry
 
@@ -60,4 +61,23 @@ func testConfiguration(_ dir: TempDirectory) -> TelemetryConfiguration {
     c.rateLimit = 0
     c.dashKeys = ["test-key"]
     return c
+}
+
+extension Storage {
+    /// Stops the writer and the applier as a kill would leave them: no dedup snapshot, no last aggregate flush.
+    func crash() {
+        writer.close()
+        applier.close()
+        lock.release()
+    }
+
+    /// The rollup service the daemon would run over this storage.
+    func rollupService() -> RollupService {
+        RollupService(
+            job: RollupJob(configuration: configuration), index: index, store: RollupStore(dataDirectory: configuration.dataDirectory),
+            aggregates: aggregates, maintenance: maintenance, now: now, logger: logger, metrics: metrics)
+    }
+
+    /// The application with its services, as `buildApplication` makes it for the daemon.
+    func application() -> some ApplicationProtocol { buildApplication(storage: self, logger: quietLogger) }
 }

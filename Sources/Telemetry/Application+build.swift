@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// The daemon: opens the data directory and serves it until SIGTERM or SIGINT.
+public func buildApplication(_ configuration: TelemetryConfiguration, logger: Logger) throws -> some ApplicationProtocol {
+    let storage = try Storage.open(configuration, logger: logger, onFatal: { error in
+        // The log's state is unknown after a failed fsync: exit so systemd restarts us and recovery runs.
+        logger.critical("stopping: the event log failed", metadata: ["error": "\(error)"])
+        Thread.sleep(forTimeInterval: 0.2)
+        exit(70)
+    })
+    return buildApplication(storage: storage, logger: logger, onServerRunning: { port in
+        logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)", "data_dir": "\(configuration.dataDirectory)"])
+    })
+}
+
+/// The HTTP server over an opened storage, with the background services. Services stop in reverse order:
+/// the server first, then the watchdog, alerts, rollups and compression, and the storage last.
+func buildApplication(
+    storage: Storage, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let configuration = storage.configuration
+    let rollups = RollupService(
+        job: RollupJob(configuration: configuration), index: storage.index, store: RollupStore(dataDirectory: configuration.dataDirectory),
+        aggregates: storage.aggregates, maintenance: storage.maintenance, now: storage.now, logger: logger, metrics: storage.metrics)
+    let alerts = AlertMonitor(now: storage.now, logger: logger)
+    var app = Application(
+        router: buildRouter(storage: storage, alerts: alerts),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [SlowClientGuard(headerTimeout: ServerLimits.headerTimeout, bodyTimeout: ServerLimits.bodyTimeout)],
+            idleTimeout: ServerLimits.idleTimeout)),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "telemetryd",
+            availableConnectionsDelegate: MaximumAvailableConnections(ServerLimits.maxConnections)),
+        onServerRunning: { channel in
+            // Recovery and the index load are done by now: tell systemd we are ready.
+            SystemdNotifier()?.notify("READY=1\nSTATUS=accepting events")
+            await onServerRunning(channel.localAddress?.port ?? 0)
+        },
+        logger: logger)
+    app.addServices(
+        StorageService(storage: storage), storage.maintenance, rollups,
+        AlertService(monitor: alerts, index: storage.index, rollups: rollups.stats, funnel: configuration.funnel, now: storage.now))
+    if let notifier = SystemdNotifier() {
+        let writer = storage.writer
+        app.addServices(SystemdService(
+            notifier: notifier, watchdog: SystemdNotifier.watchdogInterval(), isHealthy: { writer.isHealthy }, logger: logger))
+    }
+    return app
+}
+
+/// Every route: the public event endpoint, health, metrics and static files, and the keyed analytics API.
+func buildRouter(storage: Storage, alerts: AlertMonitor) -> Router<TelemetryRequestContext> {
+    let configuration = storage.configuration
+    let (reader, scans, now, directory, funnel) = (storage.reader, storage.scans, storage.now, configuration.dataDirectory, configuration.funnel)
+    let router = Router(context: TelemetryRequestContext.self)
+    router.add(middleware: RequestMetricsMiddleware(metrics: storage.metrics, alerts: alerts))
+    router.add(middleware: ErrorMiddleware())
+    EventController(
+        ingestor: storage.ingestor, rateLimiter: RateLimiter(perSecond: configuration.rateLimit),
+        clients: ClientAddress(trustedProxies: Set(configuration.trustedProxies)),
+        cors: CORSPolicy(origins: configuration.corsOrigins), now: now
+    ).addRoutes(to: router)
+    HealthController(writer: storage.writer, startedAt: .now).addRoutes(to: router)
+    MetricsController(metrics: storage.metrics, index: storage.index, dedup: storage.dedup, dataDirectory: directory).addRoutes(to: router)
+    StaticController(files: StaticFiles(directory: configuration.staticDirectory)).addRoutes(to: router)
+    let keyed = router.group("api/analytics").add(middleware: DashKeyMiddleware(auth: DashKeyAuth(keys: configuration.dashKeys)))
+    UsageController(reader: reader, rollups: RollupStore(dataDirectory: directory), funnel: funnel, now: now).addRoutes(to: keyed)
+    ReportsController(reader: reader, scans: scans, dataDirectory: directory, funnel: funnel, now: now).addRoutes(to: keyed)
+    UsersController(storage: storage).addRoutes(to: keyed)
+    ProductController(reader: reader, scans: scans, dataDirectory: directory, rawRetentionDays: configuration.rawRetentionDays, now: now)
+        .addRoutes(to: keyed)
+    AlertsController(monitor: alerts).addRoutes(to: keyed)
+    return router
+}
+
+/// What one client may hold of the server.
+enum ServerLimits {
+    /// A request head must arrive this soon after the connection opens or the previous answer.
+    static let headerTimeout = TimeAmount.seconds(15)
+    /// A request body must arrive this soon after its head.
+    static let bodyTimeout = TimeAmount.seconds(30)
+    static let idleTimeout = TimeAmount.seconds(60)
+    /// Connections beyond this wait in the listen backlog until others close.
+    static let maxConnections = 10_000
+}

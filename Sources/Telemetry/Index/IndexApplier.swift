@@ -1,0 +1,98 @@
+import Foundation
+
+/// Applies durable batches to the day index on a thread of its own, so the commit thread only commits:
+/// the writer hands each commit over (an append to a queue) before it acknowledges it.
+///
+/// What a reader sees: `caughtUp()` returns once every commit handed over before the call is applied,
+/// so an answer includes every batch acknowledged before the request began (read-your-writes).
+///
+/// `@unchecked Sendable`: every mutable field is guarded by `condition`.
+public final class IndexApplier: CommitObserver, @unchecked Sendable {
+    struct Commit {
+        var batches: [DecodedBatch]
+        var position: LogPosition
+    }
+
+    let index: DayIndex
+    private let condition = NSCondition()
+    private var queue: [Commit] = []
+    private var handedOver: UInt64 = 0
+    private var applied: UInt64 = 0
+    private var waiters: [(target: UInt64, done: CheckedContinuation<Void, Never>)] = []
+    private var closing = false
+    private var finished = false
+
+    /// Starts the applier's thread.
+    public init(index: DayIndex) {
+        self.index = index
+        let thread = Thread { [self] in loop() }
+        thread.name = "telemetry-index-applier"
+        thread.start()
+    }
+
+    /// Called by the commit thread; returns at once.
+    public func committed(_ batches: [DecodedBatch], through position: LogPosition) {
+        condition.lock()
+        queue.append(Commit(batches: batches, position: position))
+        handedOver += 1
+        if queue.count == 1 { condition.signal() }
+        condition.unlock()
+    }
+
+    /// Returns once every commit handed over before this call is in the index.
+    public func caughtUp() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            condition.lock()
+            if applied >= handedOver || finished {
+                condition.unlock()
+                done.resume()
+                return
+            }
+            waiters.append((handedOver, done))
+            condition.unlock()
+        }
+    }
+
+    /// Blocks until every commit handed over so far is applied (erasure and shutdown, with the writer paused).
+    public func drain() {
+        condition.lock()
+        let target = handedOver
+        while applied < target && !finished { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Applies what is queued, then stops the thread.
+    public func close() {
+        condition.lock()
+        closing = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !closing { condition.wait() }
+            let work = queue
+            queue = []
+            condition.unlock()
+            if work.isEmpty { break }
+            index.apply(work)
+            condition.lock()
+            applied += UInt64(work.count)
+            let ready = waiters.filter { $0.target <= applied }
+            waiters.removeAll { $0.target <= applied }
+            condition.broadcast()
+            condition.unlock()
+            for waiter in ready { waiter.done.resume() }
+        }
+        condition.lock()
+        finished = true
+        let rest = waiters
+        waiters = []
+        condition.broadcast()
+        condition.unlock()
+        for waiter in rest { waiter.done.resume() }
+    }
+}

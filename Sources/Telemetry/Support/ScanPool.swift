@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CTelemetryShims
+import Foundation
+import Synchronization
+
+/// Runs the heavy questions (scans of the raw log: per-user export, users per feature, funnels, experiments)
+/// on threads of their own, never on Swift's cooperative pool, at a lower CPU priority than ingest, and only a
+/// few at a time: over `limit`, `run` throws `ScanPool.Busy` at once instead of queueing work without bound.
+/// A cancelled task (the client went away) stops its scan at the next `ScanCancellation.check()`.
+public final class ScanPool: Sendable {
+    /// Thrown when `limit` scans are already running.
+    public struct Busy: Error, Sendable {}
+
+    /// Scans running at once.
+    public let limit: Int
+    /// The nice value of a scan thread: ingest (nice 0) gets about ten times its share of a busy core.
+    static let niceness: Int32 = 10
+    private let running = Atomic<Int>(0)
+
+    public init(limit: Int = 2) { self.limit = limit }
+
+    public var active: Int { running.load(ordering: .relaxed) }
+
+    public func run<T: Sendable>(_ work: @escaping @Sendable (ScanCancellation) throws -> T) async throws -> T {
+        guard running.wrappingAdd(1, ordering: .relaxed).newValue <= limit else {
+            running.wrappingSubtract(1, ordering: .relaxed)
+            throw Busy()
+        }
+        defer { running.wrappingSubtract(1, ordering: .relaxed) }
+        let cancellation = ScanCancellation()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (done: CheckedContinuation<T, any Error>) in
+                let thread = Thread {
+                    #if os(Linux)
+                    setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(telemetry_gettid()), Self.niceness)
+                    #endif
+                    done.resume(with: Result { try work(cancellation) })
+                }
+                thread.name = "telemetry-scan"
+                thread.start()
+            }
+        } onCancel: {
+            cancellation.set()
+        }
+    }
+}
+
+/// Set when the request that started a scan is cancelled; scans call `check()` as they go.
+public typealias ScanCancellation = AtomicFlag
+
+extension AtomicFlag {
+    /// Throws `CancellationError` once the flag is set.
+    public func check() throws {
+        if isSet { throw CancellationError() }
+    }
+}
