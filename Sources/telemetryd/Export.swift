@@ -4,7 +4,7 @@ import Logging
 import Telemetry
 
 struct Export: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write stored events as NDJSON to stdout, oldest segment first.")
+    static let configuration = CommandConfiguration(abstract: "Write stored events as NDJSON to stdout, oldest segment first.", discussion: settingsHelp)
 
     @OptionGroup var settings: SettingsOptions
     @Option(help: "First UTC date (YYYY-MM-DD) of the events to export.") var since: String?
@@ -16,7 +16,7 @@ struct Export: ParsableCommand {
         let to = try until.map { try date($0, "--until") }
         let replay = LogReplay(directory: config.dataDirectory, logger: Logger(label: "telemetryd"))
         let files = replay.files()
-        let progress = Progress(label: "export", total: files.reduce(0) { $0 + (FileSystem.size($1) ?? 0) })
+        let progress = ProgressReporter(label: "export", total: files.reduce(0) { $0 + (FileSystem.size($1) ?? 0) })
         var out = [UInt8]()
         var count = 0
         for file in files {

@@ -5,7 +5,7 @@ import Telemetry
 
 struct Rollup: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Append the daily rollup to analytics.ndjson from the files (safe while serve runs).")
+        abstract: "Append the daily rollup to analytics.ndjson from the files (safe while serve runs).", discussion: settingsHelp)
 
     @OptionGroup var settings: SettingsOptions
     @Option(help: "The rollup's last date, YYYY-MM-DD (default: every due date).") var end: String?

@@ -5,7 +5,7 @@ import Logging
 import Telemetry
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the daemon (the default).")
+    static let configuration = CommandConfiguration(abstract: "Run the daemon (the default).", discussion: settingsHelp)
 
     @OptionGroup var settings: SettingsOptions
 

@@ -4,13 +4,13 @@ import Logging
 import Telemetry
 
 struct ExportUser: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "export-user", abstract: "Write one user's stored events as NDJSON to stdout.")
+    static let configuration = CommandConfiguration(commandName: "export-user", abstract: "Write one user's stored events as NDJSON to stdout.", discussion: "USER_ID: the user_id.\n\n" + settingsHelp)
 
     @OptionGroup var settings: SettingsOptions
-    @Argument(help: "The user_id.") var userId: String
 
     func run() throws {
-        let config = try settings.configuration()
+        let (config, arguments) = try settings.configuration(positionals: ["USER_ID"])
+        let userId = arguments[0]
         let lines = try UserEvents(dataDirectory: config.dataDirectory).lines(of: userId)
         FileHandle.standardOutput.write(Data(lines))
         FileHandle.standardError.write(Data("export-user: \(lines.filter { $0 == 0x0A }.count) events\n".utf8))
@@ -20,13 +20,13 @@ struct ExportUser: ParsableCommand {
 struct DeleteUser: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete-user",
-        abstract: "Erase one user from raw segments and aggregates (with the daemon stopped; while it runs, use DELETE /api/analytics/users/{id}).")
+        abstract: "Erase one user from raw segments and aggregates (with the daemon stopped; while it runs, use DELETE /api/analytics/users/{id}).", discussion: "USER_ID: the user_id.\n\n" + settingsHelp)
 
     @OptionGroup var settings: SettingsOptions
-    @Argument(help: "The user_id.") var userId: String
 
     func run() throws {
-        let config = try settings.configuration()
+        let (config, arguments) = try settings.configuration(positionals: ["USER_ID"])
+        let userId = arguments[0]
         let logger = Logger(label: "telemetryd")
         guard let lock = try DataDirectoryLock(directory: config.dataDirectory) else {
             FileHandle.standardError.write(Data("telemetryd: serve is running on \(config.dataDirectory); use DELETE /api/analytics/users/{id} instead\n".utf8))
@@ -37,7 +37,7 @@ struct DeleteUser: ParsableCommand {
         let store = try AggregateStore(dataDirectory: config.dataDirectory, logger: logger)
         let index = DayIndex(hasher: SipHash(key: try store.hashKey()))
         let files = LogReplay(directory: config.dataDirectory, logger: logger).files()
-        let progress = Progress(label: "delete-user", total: files.reduce(0) { $0 + (FileSystem.size($1) ?? 0) } * 2)
+        let progress = ProgressReporter(label: "delete-user", total: files.reduce(0) { $0 + (FileSystem.size($1) ?? 0) } * 2)
         _ = try IndexLoader(dataDirectory: config.dataDirectory, logger: logger).open(index, store: store, progress: progress)
         let deleted = try UserEraser(directory: config.dataDirectory, index: index, store: store, maintenance: nil, logger: logger)
             .erase(userId)
