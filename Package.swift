@@ -58,6 +58,7 @@ let package = Package(
                 "Telemetry",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            exclude: ["Fuzz/regressions.hex"],
             swiftSettings: swiftSettings
         ),
     ]

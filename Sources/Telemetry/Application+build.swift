@@ -20,7 +20,8 @@ public func buildApplication(_ configuration: TelemetryConfiguration, logger: Lo
 /// The HTTP server over an opened storage, with the background services. Services stop in reverse order:
 /// the server first, then the watchdog, alerts, rollups and compression, and the storage last.
 func buildApplication(
-    storage: Storage, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    storage: Storage, logger: Logger, limits: ServerLimits = .standard,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let configuration = storage.configuration
     let rollups = RollupService(
@@ -30,11 +31,11 @@ func buildApplication(
     var app = Application(
         router: buildRouter(storage: storage, alerts: alerts),
         server: .http1(configuration: .init(
-            additionalChannelHandlers: [SlowClientGuard(headerTimeout: ServerLimits.headerTimeout, bodyTimeout: ServerLimits.bodyTimeout)],
-            idleTimeout: ServerLimits.idleTimeout)),
+            additionalChannelHandlers: [SlowClientGuard(headerTimeout: limits.headerTimeout, bodyTimeout: limits.bodyTimeout)],
+            idleTimeout: limits.idleTimeout)),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "telemetryd",
-            availableConnectionsDelegate: MaximumAvailableConnections(ServerLimits.maxConnections)),
+            availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
         onServerRunning: { channel in
             // Recovery and the index load are done by now: tell systemd we are ready.
             SystemdNotifier()?.notify("READY=1\nSTATUS=accepting events")
@@ -78,12 +79,15 @@ func buildRouter(storage: Storage, alerts: AlertMonitor) -> Router<TelemetryRequ
 }
 
 /// What one client may hold of the server.
-enum ServerLimits {
+struct ServerLimits: Sendable {
     /// A request head must arrive this soon after the connection opens or the previous answer.
-    static let headerTimeout = TimeAmount.seconds(15)
+    var headerTimeout: TimeAmount
     /// A request body must arrive this soon after its head.
-    static let bodyTimeout = TimeAmount.seconds(30)
-    static let idleTimeout = TimeAmount.seconds(60)
+    var bodyTimeout: TimeAmount
+    /// A keep-alive connection with no request in progress is closed after this long.
+    var idleTimeout: TimeAmount
     /// Connections beyond this wait in the listen backlog until others close.
-    static let maxConnections = 10_000
+    var maxConnections: Int
+
+    static let standard = ServerLimits(headerTimeout: .seconds(15), bodyTimeout: .seconds(30), idleTimeout: .seconds(60), maxConnections: 10_000)
 }

@@ -23,7 +23,7 @@ struct CORSPolicy: Sendable {
         return h
     }
 
-    /// The preflight answer; the origin headers are added by `CORSMiddleware` like on every answer.
+    /// The preflight answer; the origin headers are added by `EventCORSMiddleware` like on every answer.
     func preflight(for request: Request) -> Response {
         var h = HTTPFields()
         h[.accessControlAllowMethods] = "POST, OPTIONS"
@@ -34,7 +34,7 @@ struct CORSPolicy: Sendable {
 }
 
 /// Adds the CORS headers to every answer of the routes it wraps, errors included.
-struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
+struct EventCORSMiddleware<Context: RequestContext>: RouterMiddleware {
     let policy: CORSPolicy
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -1,4 +1,4 @@
-import Hummingbird
+import Foundation
 
 /// Which address a request counts against for rate limiting: the peer, or, behind a trusted proxy,
 /// the nearest untrusted hop of `X-Forwarded-For`.
@@ -12,5 +12,3 @@ struct ClientAddress: Sendable {
         return hops.reversed().first { !trustedProxies.contains($0) && !$0.isEmpty } ?? peer
     }
 }
-
-import Foundation

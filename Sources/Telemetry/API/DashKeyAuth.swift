@@ -25,7 +25,7 @@ public struct DashKeyAuth: Sendable {
 
     func check(_ request: Request) throws {
         guard isEnabled else { throw APIError(.serviceUnavailable, "usage API disabled: no dash key configured") }
-        guard let key = request.headers[.init("X-Dash-Key")!], accepts(key) else {
+        guard let key = request.headers[.xDashKey], accepts(key) else {
             throw APIError(.unauthorized, "missing or wrong X-Dash-Key")
         }
     }

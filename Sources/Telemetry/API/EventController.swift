@@ -11,13 +11,13 @@ struct EventController: Sendable {
     let now: @Sendable () -> Int64
 
     func addRoutes(to router: Router<TelemetryRequestContext>) {
-        let group = router.group("api/analytics/event").add(middleware: CORSMiddleware(policy: cors))
+        let group = router.group("api/analytics/event").add(middleware: EventCORSMiddleware(policy: cors))
         group.post(use: post)
         group.on("", method: .options) { request, _ in cors.preflight(for: request) }
     }
 
     @Sendable func post(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
-        let client = clients.resolve(peer: context.peerAddress, forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!])
+        let client = clients.resolve(peer: context.peerAddress, forwardedFor: request.headers[.xForwardedFor])
         if let wait = rateLimiter.check(client, now: now()) {
             throw APIError(.tooManyRequests, "rate limit exceeded; retry later", headers: [.retryAfter: String(wait)])
         }
@@ -28,6 +28,9 @@ struct EventController: Sendable {
         let body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: EventDecoder.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            // A body without Content-Length (chunked) that runs past the limit: NIO's error, not an HTTPError.
+            throw APIError(.contentTooLarge, "body exceeds 1 MiB")
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError(.contentTooLarge, "body exceeds 1 MiB")
         }

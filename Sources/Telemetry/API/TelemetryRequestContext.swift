@@ -1,5 +1,4 @@
 import Hummingbird
-import Logging
 import NIOCore
 
 /// The request context: Hummingbird's core storage plus the peer address, used for rate limiting only.

@@ -1,4 +1,3 @@
-import Foundation
 import Hummingbird
 
 /// The keyed analytics endpoints over the day index (docs/api.md).

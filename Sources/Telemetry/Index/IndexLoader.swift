@@ -23,7 +23,7 @@ public struct IndexLoader {
     }
 
     /// Loads `index` from `store` and replays the raw log past the stored position.
-    public func open(_ index: DayIndex, store: AggregateStore, progress: Progress? = nil, observe: Observer? = nil) throws -> Report {
+    public func open(_ index: DayIndex, store: AggregateStore, progress: ProgressReporter? = nil, observe: Observer? = nil) throws -> Report {
         let loaded = store.load(into: index)
         let replay = LogReplay(directory: dataDirectory, logger: logger)
         var report = Report(loadedDays: loaded.days)
@@ -64,7 +64,7 @@ public struct IndexLoader {
     /// Adds the events of one file; with `clearing`, a date's stored aggregate is dropped before its first raw event.
     private func replayFile(
         _ path: String, skip: Int, into index: DayIndex, only: Set<Int>? = nil, except: Set<Int> = [],
-        clearing: inout Set<Int>?, progress: Progress? = nil, observe: Observer? = nil
+        clearing: inout Set<Int>?, progress: ProgressReporter? = nil, observe: Observer? = nil
     ) throws -> Int {
         guard FileSystem.exists(path) else { return 0 }
         var count = 0

@@ -1,5 +1,3 @@
-import Logging
-
 /// The dedup window written at a clean shutdown, with the log position it matches, so a restart does not
 /// have to read the last day of segments again. After a crash the position differs and the log is replayed.
 enum DedupSnapshot {

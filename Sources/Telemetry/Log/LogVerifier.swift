@@ -12,7 +12,7 @@ public struct LogVerifier {
 
     public init(directory: String) { self.directory = directory }
 
-    public func run(progress: Progress? = nil) -> Report {
+    public func run(progress: ProgressReporter? = nil) -> Report {
         var report = Report()
         let replay = LogReplay(directory: directory, logger: Logger(label: "telemetryd.verify"))
         for path in replay.files() {

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
 /// Reads the lines of log segments, plain or gzip-compressed, in order.
 public enum SegmentReader {
     /// Calls `line` with every `\n`-terminated line of the file (without the `\n`) and its byte offset.
@@ -47,10 +52,6 @@ public enum SegmentReader {
         return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Decompresses on a thread of its own while the caller parses the previous chunks, so a rebuild
 /// uses both cores: inflate and parse run at similar speeds.
@@ -116,5 +117,3 @@ enum GzipPipeline {
         if let failure { throw failure }
     }
 }
-
-import Foundation

@@ -3,7 +3,6 @@ import Synchronization
 /// What the log reports about itself: read by tests and the health check, forwarded to `/metrics`.
 public final class WriterStats: Sendable {
     struct Values {
-        var activeBytes = 0
         var commits = 0
         var committedBatches = 0
     }
@@ -14,7 +13,6 @@ public final class WriterStats: Sendable {
     public init(metrics: TelemetryMetrics? = nil) { self.metrics = metrics }
 
     func setActiveBytes(_ n: Int) {
-        values.withLock { $0.activeBytes = n }
         metrics?.activeSegmentBytes.record(n)
     }
 
@@ -34,7 +32,6 @@ public final class WriterStats: Sendable {
         metrics?.batchFailed(reason: reason, count: count)
     }
 
-    public var activeBytes: Int { values.withLock { $0.activeBytes } }
     public var commits: Int { values.withLock { $0.commits } }
     public var committedBatches: Int { values.withLock { $0.committedBatches } }
 }

@@ -1,4 +1,3 @@
-import Logging
 import ServiceLifecycle
 
 /// Checks the conditions that only change over days (a traffic drop, a slow rollup) once a minute, so they are

@@ -1,8 +1,6 @@
 import CoreMetrics
-import Foundation
 import Prometheus
 import Synchronization
-
 
 /// Every metric the daemon exports, created from an injected factory (never the global metrics system),
 /// so each app and each test has its own registry. Names are documented in the README.

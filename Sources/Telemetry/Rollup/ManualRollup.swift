@@ -19,7 +19,7 @@ public struct ManualRollup {
         let aggregates = try AggregateStore(dataDirectory: directory, logger: logger, readOnly: true)
         let index = DayIndex(hasher: SipHash(key: try aggregates.hashKey()))
         let total = LogReplay(directory: directory, logger: logger).files().reduce(0) { $0 + (FileSystem.size($1) ?? 0) }
-        let progress = Progress(label: "rollup: reading the log", total: total)
+        let progress = ProgressReporter(label: "rollup: reading the log", total: total)
         let report = try IndexLoader(dataDirectory: directory, logger: logger).open(index, store: aggregates, progress: progress)
         progress.finish("\(report.loadedDays) days from aggregates, \(report.replayedEvents) events replayed")
         var job = RollupJob(configuration: configuration)

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The daily rollup: which `end`s are due, and the line for one of them (docs/files.md).
 public struct RollupJob: Sendable {
     public var rollupAt: Int

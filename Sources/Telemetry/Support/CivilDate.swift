@@ -59,14 +59,6 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         return s
     }
 
-    /// Compact form for file names: `yyyyMMdd`.
-    public var compact: String {
-        let c = components
-        var s = ""
-        Self.pad(&s, c.year, 4); Self.pad(&s, c.month, 2); Self.pad(&s, c.day, 2)
-        return s
-    }
-
     public static func < (a: CivilDate, b: CivilDate) -> Bool { a.dayNumber < b.dayNumber }
 
     static func daysInMonth(year: Int, month: Int) -> Int {

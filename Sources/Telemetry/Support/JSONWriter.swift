@@ -1,3 +1,5 @@
+import Foundation
+
 /// Writes JSON with keys in the order given, as the contract's answers need (`feature_usage` is ordered).
 struct JSONWriter {
     private(set) var text = ""
@@ -52,5 +54,3 @@ struct JSONWriter {
         return w.text
     }
 }
-
-import Foundation

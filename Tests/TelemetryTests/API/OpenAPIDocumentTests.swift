@@ -38,5 +38,13 @@ import Testing
         #expect(documented.count > 5)
         #expect(routes.subtracting(documented).isEmpty, "undocumented: \(routes.subtracting(documented).sorted())")
         #expect(documented.subtracting(routes).isEmpty, "not routed: \(documented.subtracting(routes).sorted())")
+        // The human reference names every path too.
+        var docs = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { docs.deleteLastPathComponent() }
+        let api = try String(contentsOf: docs.appendingPathComponent("docs/api.md"), encoding: .utf8)
+        for route in routes {
+            let path = String(route.split(separator: " ")[1]).replacingOccurrences(of: "/{path}", with: "/")
+            #expect(api.contains(path), "docs/api.md does not mention \(path)")
+        }
     }
 }

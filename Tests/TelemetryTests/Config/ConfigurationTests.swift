@@ -15,13 +15,13 @@ import Testing
 
     static let keyFile: String = {
         let path = NSTemporaryDirectory() + "telemetry-test-keys-\(getpid())"
-        FileManager.default.createFile(atPath: path, contents: Data("# comment\nfile-key\n".utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data("# comment\nfile-key\n".utf8))
         return path
     }()
 
     static func file(_ object: [String: Any]) -> String {
         let path = NSTemporaryDirectory() + "telemetry-test-config-\(UUID().uuidString).json"
-        FileManager.default.createFile(atPath: path, contents: try! JSONSerialization.data(withJSONObject: object))
+        _ = FileManager.default.createFile(atPath: path, contents: try! JSONSerialization.data(withJSONObject: object))
         return path
     }
 
@@ -85,7 +85,7 @@ import Testing
         #expect(throws: ConfigurationError.self) { try TelemetryConfiguration.resolve(flags: ["config": [Self.file(["prot": 1])]], environment: [:]) }
         #expect(throws: ConfigurationError.self) { try TelemetryConfiguration.resolve(flags: ["config": ["/nonexistent.json"]], environment: [:]) }
         let notJSON = NSTemporaryDirectory() + "telemetry-test-\(UUID().uuidString).json"
-        FileManager.default.createFile(atPath: notJSON, contents: Data("port: 1".utf8))
+        _ = FileManager.default.createFile(atPath: notJSON, contents: Data("port: 1".utf8))
         #expect(throws: ConfigurationError.self) { try TelemetryConfiguration.resolve(flags: ["config": [notJSON]], environment: [:]) }
     }
 

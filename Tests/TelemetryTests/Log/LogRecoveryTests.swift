@@ -16,7 +16,7 @@ import Testing
         for cut in firstCut..<full.count {
             let dir = TempDirectory()
             let path = dir.path + "/" + SegmentName.active
-            FileManager.default.createFile(atPath: path, contents: Data(full[0..<cut]))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(full[0..<cut]))
             let report = try LogRecovery(directory: dir.path, logger: quietLogger).run()
             let complete = (full[0..<cut].lastIndex(of: 0x0A).map { $0 + 1 }) ?? 0
             #expect(try FileSystem.readAll(path) == Array(full[0..<complete]), "cut at \(cut)")
@@ -30,7 +30,7 @@ import Testing
         var bytes = Self.segment(lines: 2)
         bytes += Array("{\"ts\":\"garbage\n".utf8)
         bytes += Self.segment(lines: 1)
-        FileManager.default.createFile(atPath: dir.path + "/" + SegmentName.active, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: dir.path + "/" + SegmentName.active, contents: Data(bytes))
         let report = try LogRecovery(directory: dir.path, logger: quietLogger).run()
         #expect(report.quarantinedLines == 1)
         #expect(dir.lines().count == 3)
@@ -46,13 +46,13 @@ import Testing
         let b = SegmentName(stamp: "20251020T110000", seq: 2, compressed: false)
         let c = SegmentName(stamp: "20251020T120000", seq: 3, compressed: false)
         // a: compressed and renamed, but the plain file was not yet unlinked.
-        FileManager.default.createFile(atPath: dir.path + "/" + a.fileName, contents: Data(lines))
+        _ = FileManager.default.createFile(atPath: dir.path + "/" + a.fileName, contents: Data(lines))
         try Gzip.compressFile(dir.path + "/" + a.fileName, to: dir.path + "/" + a.gzipped.fileName)
         // b: compression interrupted while writing its .tmp.
-        FileManager.default.createFile(atPath: dir.path + "/" + b.fileName, contents: Data(lines))
-        FileManager.default.createFile(atPath: dir.path + "/" + b.gzipped.fileName + ".tmp", contents: Data([0x1f, 0x8b]))
+        _ = FileManager.default.createFile(atPath: dir.path + "/" + b.fileName, contents: Data(lines))
+        _ = FileManager.default.createFile(atPath: dir.path + "/" + b.gzipped.fileName + ".tmp", contents: Data([0x1f, 0x8b]))
         // c: renamed from the active segment; the new active segment was never created.
-        FileManager.default.createFile(atPath: dir.path + "/" + c.fileName, contents: Data(lines))
+        _ = FileManager.default.createFile(atPath: dir.path + "/" + c.fileName, contents: Data(lines))
 
         let app = try Storage.open(testConfiguration(dir), logger: quietLogger)
         #expect(app.recovery.uncompressed == [b, c])
@@ -74,9 +74,9 @@ import Testing
         let clock = ManualClock("2025-10-21T10:00:00Z")
         let old = makeBatch([#"{"event_type":"a","ts":"2025-07-01T00:00:00Z"}"#]).lines
         let recent = makeBatch([#"{"event_type":"a","ts":"2025-07-01T00:00:00Z"}"#, #"{"event_type":"a","ts":"2025-10-01T00:00:00Z"}"#]).lines
-        FileManager.default.createFile(atPath: dir.path + "/analytics_events-20250701T000000-000001.ndjson", contents: Data(old))
-        FileManager.default.createFile(atPath: dir.path + "/analytics_events-20251001T000000-000002.ndjson", contents: Data(recent))
-        FileManager.default.createFile(atPath: dir.path + "/" + SegmentName.active, contents: Data(old))
+        _ = FileManager.default.createFile(atPath: dir.path + "/analytics_events-20250701T000000-000001.ndjson", contents: Data(old))
+        _ = FileManager.default.createFile(atPath: dir.path + "/analytics_events-20251001T000000-000002.ndjson", contents: Data(recent))
+        _ = FileManager.default.createFile(atPath: dir.path + "/" + SegmentName.active, contents: Data(old))
         try Gzip.compressFile(dir.path + "/analytics_events-20250701T000000-000001.ndjson", to: dir.path + "/analytics_events-20250701T000000-000001.ndjson.gz")
         try FileSystem.unlink(dir.path + "/analytics_events-20250701T000000-000001.ndjson")
         let service = LogMaintenanceService(directory: dir.path, retentionDays: 90, now: clock.now, logger: quietLogger)
@@ -87,7 +87,7 @@ import Testing
     @Test func gzipRoundTripsThroughTheSegmentReader() throws {
         let dir = TempDirectory()
         let lines = Self.segment(lines: 5000)
-        FileManager.default.createFile(atPath: dir.path + "/x.ndjson", contents: Data(lines))
+        _ = FileManager.default.createFile(atPath: dir.path + "/x.ndjson", contents: Data(lines))
         try Gzip.compressFile(dir.path + "/x.ndjson", to: dir.path + "/x.ndjson.gz")
         var read: [UInt8] = []
         try SegmentReader.forEachLine(path: dir.path + "/x.ndjson.gz") { line, _ in

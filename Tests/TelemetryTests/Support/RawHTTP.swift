@@ -98,7 +98,7 @@ final class Daemon {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["serve", "--data-dir", dataDirectory, "--port", "\(port)", "--rate-limit", "0"] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath)!
         log.seekToEndOfFile()
         process.standardOutput = log

@@ -37,6 +37,33 @@ final class ManualClock: Sendable {
     func advance(ms: Int64) { value.withLock { $0 += ms } }
 }
 
+/// SplitMix64: a small seeded generator, so a randomised test replays exactly from its seed.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A value in `0..<bound` (slightly biased by the modulo, which the tests do not mind).
+    mutating func next(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+}
+
+/// The seed of a randomised test: `TEST_SEED` (decimal, or hex with `0x`) to replay a failure, else a fresh one.
+/// Tests name it in their expectations' comments ("seed \(seed)"), so a failure says how to replay it.
+func testSeed() -> UInt64 {
+    guard let text = ProcessInfo.processInfo.environment["TEST_SEED"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+        return UInt64.random(in: .min ... .max)
+    }
+    let seed = text.lowercased().hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text)
+    guard let seed else { preconditionFailure("TEST_SEED is not a UInt64: \(text)") }
+    return seed
+}
+
 let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
 func body(_ text: String) -> [UInt8] { Array(text.utf8) }

@@ -5,7 +5,7 @@ import Foundation
 
 /// A progress bar on stderr for long command-line work (drawn only when stderr is a terminal),
 /// and a one-line summary at the end either way.
-public final class Progress {
+public final class ProgressReporter {
     let label: String
     let total: Int
     let interactive: Bool

@@ -1,0 +1,9 @@
+import HTTPTypes
+
+/// Header names the standard set lacks, built once instead of on every request.
+extension HTTPField.Name {
+    /// The analytics API key (docs/api.md).
+    static let xDashKey = Self("X-Dash-Key")!
+    /// The client chain added by a reverse proxy; trusted only from the configured proxies.
+    static let xForwardedFor = Self("X-Forwarded-For")!
+}
