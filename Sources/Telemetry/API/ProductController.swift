@@ -85,7 +85,7 @@ struct ProductController: Sendable {
 
     @Sendable func experiment(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let q = parameters(request)
-        let name = try context.parameters.require("name")
+        let name = try context.parameters.decoded("name")
         let goal = try step(request.uri.queryParameters["goal"].map(String.init) ?? "conversion", name: "goal")
         let (start, end) = try rawWindow(q)
         let variants = try await scans.answer(request) { [dataDirectory] cancellation in

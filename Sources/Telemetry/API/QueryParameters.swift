@@ -31,3 +31,14 @@ struct QueryParameters {
         return date
     }
 }
+
+extension Parameters {
+    /// A path parameter, percent-decoded (`/users/user%2042/events` names `user 42`).
+    func decoded(_ name: String) throws -> String {
+        let raw = try require(name)
+        guard let text = raw.removingPercentEncoding else {
+            throw APIError(.badRequest, "\(name) is not valid percent-encoded UTF-8")
+        }
+        return text
+    }
+}

@@ -8,12 +8,12 @@ struct UsersController: Sendable {
 
     func addRoutes(to group: RouterGroup<TelemetryRequestContext>) {
         group.delete("users/:user_id") { request, context in
-            let id = try context.parameters.require("user_id")
+            let id = try context.parameters.decoded("user_id")
             let deleted = try await storage.eraseUser(id)
             return Response.json(#"{"ok":true,"deleted":\#(deleted)}"#)
         }
         group.get("users/:user_id/events") { [storage] request, context in
-            let id = try context.parameters.require("user_id")
+            let id = try context.parameters.decoded("user_id")
             let directory = storage.configuration.dataDirectory
             let events = try await storage.scans.answer(request) { cancellation in
                 try UserEvents(dataDirectory: directory, cancellation: cancellation).lines(of: id)

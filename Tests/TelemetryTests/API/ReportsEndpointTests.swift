@@ -50,4 +50,16 @@ import Testing
             #expect(String(buffer: try await client.execute(uri: "/api/analytics/users/nobody/events", method: .get, headers: Self.key).body).isEmpty)
         }
     }
+
+    @Test func userIdsInThePathArePercentDecoded() async throws {
+        try await withApp { client, _ in
+            _ = try await client.post(#"{"events":[{"event_type":"a","user_id":"user 42/é"}]}"#)
+            let r = try await client.execute(uri: "/api/analytics/users/user%2042%2F%C3%A9/events", method: .get, headers: Self.key)
+            #expect(String(buffer: r.body).contains(#""user_id":"user 42/é""#))
+            let deleted = try await client.execute(uri: "/api/analytics/users/user%2042%2F%C3%A9", method: .delete, headers: Self.key)
+            #expect(String(buffer: deleted.body) == #"{"ok":true,"deleted":1}"#)
+            let bad = try await client.execute(uri: "/api/analytics/users/%FF/events", method: .get, headers: Self.key)
+            #expect(bad.status == .badRequest)
+        }
+    }
 }
