@@ -20,7 +20,7 @@ struct ProductController: Sendable {
         let q = parameters(request)
         let weeks = try q.integer("weeks", default: 8, 1...52)
         let end = try q.end()
-        let cohorts = await reader.current().retention(end: end, weeks: weeks)
+        let cohorts = await reader.read { $0.retention(end: end, weeks: weeks) }
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.key("cohorts")

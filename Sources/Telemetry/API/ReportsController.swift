@@ -23,7 +23,7 @@ struct ReportsController: Sendable {
 
     @Sendable func trends(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let (end, days) = try window(request)
-        let series = await reader.current().trends(end: end, days: days)
+        let series = await reader.read { $0.trends(end: end, days: days) }
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.key("days")
@@ -45,13 +45,13 @@ struct ReportsController: Sendable {
 
     @Sendable func hours(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let (end, days) = try window(request)
-        let grid = await reader.current().hours(end: end, days: days)
+        let grid = await reader.read { $0.hours(end: end, days: days) }
         return .json(#"{"ok":true,"hours":["# + grid.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]}")
     }
 
     @Sendable func live(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let t = now()
-        let live = await reader.current().live(now: t)
+        let live = await reader.read { $0.live(now: t) }
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.field("ts", Timestamp.secondsString(t))
@@ -66,7 +66,8 @@ struct ReportsController: Sendable {
         let (end, days) = try window(request)
         var csv = CSV()
         csv.row(["date", "users", "new_users", "events"] + funnel)
-        for d in await reader.current().daily(end: end, days: days, funnel: funnel) {
+        let series = await reader.read { $0.daily(end: end, days: days, funnel: funnel) }
+        for d in series {
             let steps = Dictionary(d.funnelSteps, uniquingKeysWith: +)
             csv.row([d.date.description, String(d.users), String(d.newUsers), String(d.events)] + funnel.map { String(steps[$0] ?? 0) })
         }
@@ -77,7 +78,7 @@ struct ReportsController: Sendable {
     @Sendable func featuresCSV(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let (end, days) = try window(request)
         let start = end.adding(days: -(days - 1))
-        let events = await reader.current().usage(end: end, days: days, top: Int.max, funnel: funnel).featureUsage
+        let events = await reader.read { $0.usage(end: end, days: days, top: Int.max, funnel: funnel) }.featureUsage
         let users = try await scans.answer(request) { [dataDirectory] cancellation in
             try FeatureUsers(dataDirectory: dataDirectory, cancellation: cancellation).count(start: start, end: end)
         }

@@ -20,7 +20,7 @@ struct UsageController: Sendable {
         let days = try q.integer("days", default: 30, 1...365)
         let top = try q.integer("top", default: 50, 1...1000)
         let end = try q.end()
-        let report = await reader.current().usage(end: end, days: days, top: top, funnel: funnel)
+        let report = await reader.read { $0.usage(end: end, days: days, top: top, funnel: funnel) }
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.field("ts", Timestamp.secondsString(now()))
@@ -30,7 +30,7 @@ struct UsageController: Sendable {
 
     @Sendable func daily(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let (end, days) = try parameters(request).window()
-        let series = await reader.current().daily(end: end, days: days, funnel: funnel)
+        let series = await reader.read { $0.daily(end: end, days: days, funnel: funnel) }
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.key("days")

@@ -21,6 +21,7 @@ public final class Storage: Sendable {
     let writer: SegmentWriter
     let ingestor: EventIngestor
     let scans: ScanPool
+    let queries = QueryThread()
 
     /// Why the data directory could not be opened.
     public struct OpenError: Error, CustomStringConvertible {
@@ -120,6 +121,9 @@ public final class Storage: Sendable {
             logger.error("writing day aggregates failed", metadata: ["error": "\(error)"])
         }
     }
+
+    /// How requests read the index.
+    var reader: IndexReader { IndexReader(index: index, applier: applier, thread: queries) }
 
     /// The index as of every batch acknowledged before this call (see `IndexApplier`).
     func currentIndex() async -> DayIndex {
