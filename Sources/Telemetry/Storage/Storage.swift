@@ -125,12 +125,6 @@ public final class Storage: Sendable {
     /// How requests read the index.
     var reader: IndexReader { IndexReader(index: index, applier: applier, thread: queries) }
 
-    /// The index as of every batch acknowledged before this call (see `IndexApplier`).
-    func currentIndex() async -> DayIndex {
-        await applier.caughtUp()
-        return index
-    }
-
     /// Erases a user everywhere with the writer paused, so the index stays in step with the log.
     public func eraseUser(_ userId: String) async throws -> Int {
         let eraser = UserEraser(directory: configuration.dataDirectory, index: index, store: aggregates, maintenance: maintenance, logger: logger)

@@ -98,6 +98,12 @@ extension Storage {
         lock.release()
     }
 
+    /// The index as of every batch acknowledged before this call, as `IndexReader` sees it.
+    func currentIndex() async -> DayIndex {
+        await applier.caughtUp()
+        return index
+    }
+
     /// The rollup service the daemon would run over this storage.
     func rollupService() -> RollupService {
         RollupService(
