@@ -10,17 +10,22 @@ enum LowPriorityThread {
     static func run(_ work: @escaping @Sendable () -> Void) async {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let thread = Thread {
-                #if os(Linux)
-                // SCHED_IDLE: the thread runs only on a core nothing else wants; nice 19 as a fallback.
-                if telemetry_set_idle_priority() != 0 {
-                    setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(telemetry_gettid()), 19)
-                }
-                #endif
+                lowerCurrentThread()
                 work()
                 done.resume()
             }
             thread.name = "telemetry-background"
             thread.start()
         }
+    }
+
+    /// Moves the calling thread to SCHED_IDLE: it runs only on a core nothing else wants; nice 19 as a fallback.
+    /// Threads it starts (a scan's inflate thread) inherit it.
+    static func lowerCurrentThread() {
+        #if os(Linux)
+        if telemetry_set_idle_priority() != 0 {
+            setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(telemetry_gettid()), 19)
+        }
+        #endif
     }
 }

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import CTelemetryShims
 import Foundation
 import Synchronization
 
@@ -32,12 +28,7 @@ public final class ScanPool: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (done: CheckedContinuation<T, any Error>) in
                 let thread = Thread {
-                    #if os(Linux)
-                    // SCHED_IDLE, as compression; nice 19 where that is refused. The inflate thread a scan starts inherits it.
-                    if telemetry_set_idle_priority() != 0 {
-                        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(telemetry_gettid()), 19)
-                    }
-                    #endif
+                    LowPriorityThread.lowerCurrentThread()
                     done.resume(with: Result { try work(cancellation) })
                 }
                 thread.name = "telemetry-scan"
