@@ -56,23 +56,25 @@ func buildApplication(
 /// Every route: the public event endpoint, health, metrics and static files, and the keyed analytics API.
 func buildRouter(storage: Storage, alerts: AlertMonitor) -> Router<TelemetryRequestContext> {
     let configuration = storage.configuration
-    let (reader, scans, now, directory, funnel) = (storage.reader, storage.scans, storage.now, configuration.dataDirectory, configuration.funnel)
+    let (reader, now, directory, funnel) = (storage.reader, storage.now, configuration.dataDirectory, configuration.funnel)
     let router = Router(context: TelemetryRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(metrics: storage.metrics, alerts: alerts))
     router.add(middleware: ErrorMiddleware())
     EventController(
         ingestor: storage.ingestor, rateLimiter: RateLimiter(perSecond: configuration.rateLimit),
         clients: ClientAddress(trustedProxies: Set(configuration.trustedProxies)),
-        cors: CORSPolicy(origins: configuration.corsOrigins), now: now
+        cors: CORSPolicy(origins: configuration.corsOrigins),
+        dimensions: DimensionSource(enabled: configuration.deriveDimensions, countries: storage.countries), now: now
     ).addRoutes(to: router)
     HealthController(writer: storage.writer, startedAt: .now).addRoutes(to: router)
     MetricsController(metrics: storage.metrics, index: storage.index, dedup: storage.dedup, dataDirectory: directory).addRoutes(to: router)
     StaticController(files: StaticFiles(directory: configuration.staticDirectory)).addRoutes(to: router)
     let keyed = router.group("api/analytics").add(middleware: DashKeyMiddleware(auth: DashKeyAuth(keys: configuration.dashKeys)))
     UsageController(reader: reader, rollups: RollupStore(dataDirectory: directory), funnel: funnel, now: now).addRoutes(to: keyed)
-    ReportsController(reader: reader, scans: scans, dataDirectory: directory, funnel: funnel, now: now).addRoutes(to: keyed)
+    ReportsController(reader: reader, funnel: funnel, now: now).addRoutes(to: keyed)
+    DimensionsController(reader: reader, now: now).addRoutes(to: keyed)
     UsersController(storage: storage).addRoutes(to: keyed)
-    ProductController(reader: reader, scans: scans, dataDirectory: directory, rawRetentionDays: configuration.rawRetentionDays, now: now)
+    ProductController(reader: reader, rawRetentionDays: configuration.rawRetentionDays, now: now)
         .addRoutes(to: keyed)
     AlertsController(monitor: alerts).addRoutes(to: keyed)
     return router

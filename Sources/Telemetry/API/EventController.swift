@@ -8,6 +8,7 @@ struct EventController: Sendable {
     let rateLimiter: RateLimiter
     let clients: ClientAddress
     let cors: CORSPolicy
+    let dimensions: DimensionSource
     let now: @Sendable () -> Int64
 
     func addRoutes(to router: Router<TelemetryRequestContext>) {
@@ -36,8 +37,9 @@ struct EventController: Sendable {
         }
         let outcome: EventIngestor.Outcome
         do {
+            let derived = dimensions.dimensions(userAgent: request.headers[.userAgent], client: client)
             let prepared = try body.withUnsafeReadableBytes { raw in
-                try ingestor.prepare(raw.assumingMemoryBound(to: UInt8.self))
+                try ingestor.prepare(raw.assumingMemoryBound(to: UInt8.self), dimensions: derived)
             }
             outcome = try await ingestor.store(prepared)
         } catch let error as BatchError {

@@ -3,8 +3,6 @@ import Hummingbird
 /// Retention cohorts, funnels and experiments (docs/api.md).
 struct ProductController: Sendable {
     let reader: IndexReader
-    let scans: ScanPool
-    let dataDirectory: String
     let rawRetentionDays: Int
     let now: @Sendable () -> Int64
 
@@ -20,7 +18,10 @@ struct ProductController: Sendable {
         let q = parameters(request)
         let weeks = try q.integer("weeks", default: 8, 1...52)
         let end = try q.end()
-        let cohorts = await reader.read { $0.retention(end: end, weeks: weeks) }
+        let filter = try q.filter()
+        let cohorts = filter.isEmpty
+            ? await reader.read { $0.retention(end: end, weeks: weeks) }
+            : await reader.scan(filter) { $0.dayIndex($0.firstDate(orElse: end.dayNumber), end.dayNumber).retention(end: end, weeks: weeks) }
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.key("cohorts")
@@ -63,9 +64,8 @@ struct ProductController: Sendable {
         }
         let within = try q.integer("within", default: 86_400, 1...(365 * 86_400))
         let (start, end) = try rawWindow(q)
-        let reached = try await scans.answer(request) { [dataDirectory] cancellation in
-            try PathAnalysis(dataDirectory: dataDirectory, cancellation: cancellation)
-                .funnel(steps: steps, start: start, end: end, withinMs: Int64(within) * Milliseconds.second)
+        let reached = await reader.scan(try q.filter()) {
+            $0.funnel(steps, start.dayNumber, end.dayNumber, withinMs: Int64(within) * Milliseconds.second)
         }
         return .json(JSONWriter.build { w in
             w.field("ok", true)
@@ -88,9 +88,7 @@ struct ProductController: Sendable {
         let name = try context.parameters.decoded("name")
         let goal = try step(request.uri.queryParameters["goal"].map(String.init) ?? "conversion", name: "goal")
         let (start, end) = try rawWindow(q)
-        let variants = try await scans.answer(request) { [dataDirectory] cancellation in
-            try PathAnalysis(dataDirectory: dataDirectory, cancellation: cancellation).experiment(name, goal: goal, start: start, end: end)
-        }
+        let variants = await reader.scan(try q.filter()) { $0.experiment(name, goal: goal, start.dayNumber, end.dayNumber) }
         let control = variants.first { $0.name == "control" } ?? variants.first
         return .json(JSONWriter.build { w in
             w.field("ok", true)

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 
 /// Reads and validates the query parameters of the keyed endpoints; a bad one is a 400 with its reason.
@@ -21,6 +22,30 @@ struct QueryParameters {
             throw APIError(.badRequest, "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return n
+    }
+
+    /// The `filter=` parameters (docs/dimensions.md); a malformed one is a 400.
+    func filter() throws -> EventFilter {
+        do {
+            return try EventFilter(all("filter"))
+        } catch {
+            throw APIError(.badRequest, error.description)
+        }
+    }
+
+    /// Every value of a repeatable parameter, read from the raw query: percent-decoded, `+` as a space.
+    func all(_ name: String) -> [String] {
+        guard let query = request.uri.query else { return [] }
+        return query.split(separator: "&").compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard Self.decode(parts[0]) == name else { return nil }
+            return parts.count == 2 ? Self.decode(parts[1]) : ""
+        }
+    }
+
+    static func decode(_ s: Substring) -> String {
+        let plus = s.replacingOccurrences(of: "+", with: " ")
+        return plus.removingPercentEncoding ?? plus
     }
 
     /// `end` as YYYY-MM-DD, not after today; today when absent.

@@ -4,8 +4,6 @@ import NIOCore
 /// Trends, hours, live and the CSV exports (docs/api.md).
 struct ReportsController: Sendable {
     let reader: IndexReader
-    let scans: ScanPool
-    let dataDirectory: String
     let funnel: [String]
     let now: @Sendable () -> Int64
 
@@ -17,13 +15,18 @@ struct ReportsController: Sendable {
         group.get("features.csv", use: featuresCSV)
     }
 
-    func window(_ request: Request) throws -> (end: CivilDate, days: Int) {
-        try QueryParameters(request: request, now: now()).window()
+    func window(_ request: Request) throws -> (end: CivilDate, days: Int, filter: EventFilter) {
+        let q = QueryParameters(request: request, now: now())
+        let (end, days) = try q.window()
+        return (end, days, try q.filter())
     }
 
     @Sendable func trends(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
-        let (end, days) = try window(request)
-        let series = await reader.read { $0.trends(end: end, days: days) }
+        let (end, days, filter) = try window(request)
+        // The 28-day averages and week-over-week changes reach 34 days before the window.
+        let series = filter.isEmpty
+            ? await reader.read { $0.trends(end: end, days: days) }
+            : await reader.scan(filter) { $0.dayIndex(end.dayNumber - days - 33, end.dayNumber).trends(end: end, days: days) }
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.key("days")
@@ -44,8 +47,10 @@ struct ReportsController: Sendable {
     }
 
     @Sendable func hours(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
-        let (end, days) = try window(request)
-        let grid = await reader.read { $0.hours(end: end, days: days) }
+        let (end, days, filter) = try window(request)
+        let grid = filter.isEmpty
+            ? await reader.read { $0.hours(end: end, days: days) }
+            : await reader.scan(filter) { $0.dayIndex(end.dayNumber - days + 1, end.dayNumber).hours(end: end, days: days) }
         return .json(#"{"ok":true,"hours":["# + grid.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]}")
     }
 
@@ -63,10 +68,10 @@ struct ReportsController: Sendable {
     }
 
     @Sendable func exportCSV(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
-        let (end, days) = try window(request)
+        let (end, days, filter) = try window(request)
         var csv = CSV()
         csv.row(["date", "users", "new_users", "events"] + funnel)
-        let series = await reader.read { $0.daily(end: end, days: days, funnel: funnel) }
+        let series = await reader.daily(end: end, days: days, funnel: funnel, filter: filter)
         for d in series {
             let steps = Dictionary(d.funnelSteps, uniquingKeysWith: +)
             csv.row([d.date.description, String(d.users), String(d.newUsers), String(d.events)] + funnel.map { String(steps[$0] ?? 0) })
@@ -74,17 +79,22 @@ struct ReportsController: Sendable {
         return csv.response(filename: "telemetry-daily.csv")
     }
 
-    /// Events per feature from the index; users per feature from the raw segments (exact within raw retention).
+    /// Events and distinct users per feature, from the event table (exact within raw retention); without a
+    /// filter, the events come from the day index, exact for 365 days.
     @Sendable func featuresCSV(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
-        let (end, days) = try window(request)
-        let start = end.adding(days: -(days - 1))
-        let events = await reader.read { $0.usage(end: end, days: days, top: Int.max, funnel: funnel) }.featureUsage
-        let users = try await scans.answer(request) { [dataDirectory] cancellation in
-            try FeatureUsers(dataDirectory: dataDirectory, cancellation: cancellation).count(start: start, end: end)
+        let (end, days, filter) = try window(request)
+        let (start, last) = (end.dayNumber - days + 1, end.dayNumber)
+        let features = await reader.scan(filter) { $0.features(start, last) }
+        var rows = features
+        if filter.isEmpty {
+            let funnel = self.funnel
+            let users = Dictionary(features.map { ($0.name, $0.users) }, uniquingKeysWith: max)
+            let events = await reader.read { $0.usage(end: end, days: days, top: Int.max, funnel: funnel) }.featureUsage
+            rows = events.map { (name: $0.0, events: $0.1, users: users[$0.0] ?? 0) }
         }
         var csv = CSV()
         csv.row(["feature", "events", "users"])
-        for (feature, count) in events { csv.row([feature, String(count), String(users[feature] ?? 0)]) }
+        for f in rows { csv.row([f.name, String(f.events), String(f.users)]) }
         return csv.response(filename: "telemetry-features.csv")
     }
 }

@@ -20,7 +20,13 @@ struct UsageController: Sendable {
         let days = try q.integer("days", default: 30, 1...365)
         let top = try q.integer("top", default: 50, 1...1000)
         let end = try q.end()
-        let report = await reader.read { $0.usage(end: end, days: days, top: top, funnel: funnel) }
+        let filter = try q.filter()
+        let funnel = self.funnel
+        let report = filter.isEmpty
+            ? await reader.read { $0.usage(end: end, days: days, top: top, funnel: funnel) }
+            : await reader.scan(filter) { t in
+                t.dayIndex(end.dayNumber - days + 1, end.dayNumber).usage(end: end, days: days, top: top, funnel: funnel)
+            }
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.field("ts", Timestamp.secondsString(now()))
@@ -29,8 +35,9 @@ struct UsageController: Sendable {
     }
 
     @Sendable func daily(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
-        let (end, days) = try parameters(request).window()
-        let series = await reader.read { $0.daily(end: end, days: days, funnel: funnel) }
+        let q = parameters(request)
+        let (end, days) = try q.window()
+        let series = await reader.daily(end: end, days: days, funnel: funnel, filter: try q.filter())
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.key("days")

@@ -78,6 +78,22 @@ extension TelemetryConfiguration {
         Setting(flag: "dedup-max-ids", environment: "TELEMETRY_DEDUP_MAX_IDS", defaultValue: "5000000", help: "At most this many event ids remembered (oldest forgotten first).") { c, v throws(ConfigurationError) in
             c.dedupMaxIds = try integer(v, 0...1_000_000_000)
         },
+        Setting(flag: "dimensions", environment: "TELEMETRY_DIMENSIONS", defaultValue: "on", help: "on: derive page, referrer, campaign, browser, system, device and country at ingest; off: store events as sent.") { c, v throws(ConfigurationError) in
+            switch v.lowercased() {
+            case "on", "true", "1": c.deriveDimensions = true
+            case "off", "false", "0": c.deriveDimensions = false
+            default: throw ConfigurationError("must be on or off, not \"\(v)\"")
+            }
+        },
+        Setting(flag: "geoip-db", environment: "TELEMETRY_GEOIP_DB", defaultValue: nil, help: "MaxMind-format country database (GeoLite2-Country, DB-IP country) for the country dimension.") { c, v throws(ConfigurationError) in
+            guard !v.isEmpty else { c.geoipDatabase = nil; return }
+            do {
+                _ = try CountryDatabase(path: v)
+            } catch {
+                throw ConfigurationError("\(error)")
+            }
+            c.geoipDatabase = v
+        },
         Setting(flag: "log-level", environment: "TELEMETRY_LOG_LEVEL", defaultValue: "info", help: "trace, debug, info, notice, warning, error or critical.") { c, v throws(ConfigurationError) in
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
             guard levels.contains(v.lowercased()) else {

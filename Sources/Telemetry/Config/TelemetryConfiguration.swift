@@ -24,6 +24,8 @@ public struct TelemetryConfiguration: Sendable, Equatable {
     public var dedupWindowSeconds = 0
     public var dedupMaxIds = 0
     public var logLevel = ""
+    public var deriveDimensions = true
+    public var geoipDatabase: String?
 
     /// The documented defaults.
     public init() {

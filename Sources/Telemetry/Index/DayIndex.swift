@@ -19,6 +19,12 @@ public final class DayIndex: CommitObserver, Sendable {
 
     public init(hasher: SipHash) { self.hasher = hasher }
 
+    /// An index over given aggregates (the filtered figures of the event table).
+    init(hasher: SipHash, state: State) {
+        self.hasher = hasher
+        self.state.withLock { $0 = state }
+    }
+
     public var position: LogPosition { state.withLock { $0.position } }
 
     public func committed(_ batches: [DecodedBatch], through position: LogPosition) {

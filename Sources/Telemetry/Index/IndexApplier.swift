@@ -1,6 +1,6 @@
 import Foundation
 
-/// Applies durable batches to the day index on a thread of its own, so the commit thread only commits:
+/// Applies durable batches to the day index and the event table on a thread of its own, so the commit thread only commits:
 /// the writer hands each commit over (an append to a queue) before it acknowledges it.
 ///
 /// What a reader sees: `caughtUp()` returns once every commit handed over before the call is applied,
@@ -14,6 +14,7 @@ public final class IndexApplier: CommitObserver, @unchecked Sendable {
     }
 
     let index: DayIndex
+    let table: EventTable
     private let condition = NSCondition()
     private var queue: [Commit] = []
     private var handedOver: UInt64 = 0
@@ -23,8 +24,9 @@ public final class IndexApplier: CommitObserver, @unchecked Sendable {
     private var finished = false
 
     /// Starts the applier's thread.
-    public init(index: DayIndex) {
+    public init(index: DayIndex, table: EventTable) {
         self.index = index
+        self.table = table
         let thread = Thread { [self] in loop() }
         thread.name = "telemetry-index-applier"
         thread.start()
@@ -79,6 +81,7 @@ public final class IndexApplier: CommitObserver, @unchecked Sendable {
             condition.unlock()
             if work.isEmpty { break }
             index.apply(work)
+            table.apply(work)
             condition.lock()
             applied += UInt64(work.count)
             let ready = waiters.filter { $0.target <= applied }

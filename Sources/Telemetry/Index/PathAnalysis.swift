@@ -1,8 +1,8 @@
 import Foundation
 
-/// Funnels and experiments need each user's events in order, so they read the raw log of the window
-/// (exact within raw retention; docs/metrics.md).
-public struct PathAnalysis {
+/// Funnels and experiments (docs/metrics.md): each user's matching events in order, from the event table
+/// (exact within raw retention).
+public enum PathAnalysis {
     /// A funnel step: an event type, optionally with a feature.
     public struct Step: Sendable, Equatable, CustomStringConvertible {
         public var type: String
@@ -17,77 +17,35 @@ public struct PathAnalysis {
         }
 
         public var description: String { feature.map { "\(type):\($0)" } ?? type }
-
     }
 
-    /// What a scan keeps of one event: its time and which of the question's conditions it meets (bit k: step k,
-    /// or for experiments bit 0: the goal). Events that meet none are not kept, so memory grows with the
-    /// matching events only.
+    /// What a path keeps of one event: its time and which of the question's conditions it meets (bit k: step k,
+    /// or for experiments bit 0: the goal); `variant` is the variant code when the event exposes the user.
     struct Event {
         var ts: Int64
         var matches: UInt16
-        /// `metadata.variant` when the event exposes the user to the experiment asked about.
-        var variant: String?
+        var variant: UInt32 = 0
     }
 
-    let dataDirectory: String
-    let cancellation: ScanCancellation
-
-    public init(dataDirectory: String, cancellation: ScanCancellation = ScanCancellation()) {
-        self.dataDirectory = dataDirectory
-        self.cancellation = cancellation
-    }
-
-    /// Each identified user's kept events within the window, by ts.
-    func events(start: CivilDate, end: CivilDate, keep: (StoredEvent, UnsafeBufferPointer<UInt8>) -> Event?) throws -> [String: [Event]] {
-        var users: [String: [Event]] = [:]
-        let replay = LogReplay(directory: dataDirectory, logger: .init(label: "telemetryd"))
-        try replay.forEachEvent(in: replay.files(), cancellation: cancellation) { e, line in
-            let day = CivilDate(epochMilliseconds: e.ts)
-            guard day >= start, day <= end, let u = e.user, let event = keep(e, line) else { return }
-            users[JSONString.decode(canonical: Array(line[u])), default: []].append(event)
-        }
-        for key in users.keys { users[key]!.sort { $0.ts < $1.ts } }
-        return users
-    }
-
-    /// The bit set of `steps` that the stored event matches.
-    static func matches(_ steps: [Step], _ e: StoredEvent, _ line: UnsafeBufferPointer<UInt8>) -> UInt16 {
-        let type = JSONString.decode(canonical: Array(line[e.eventType]))
-        let feature = e.feature.map { JSONString.decode(canonical: Array(line[$0])) }
-        var mask: UInt16 = 0
-        for (k, step) in steps.enumerated() where step.type == type && (step.feature == nil || step.feature == feature) {
-            mask |= 1 << k
-        }
-        return mask
-    }
-
-    /// Users reaching each step: steps in order, each at or after the previous, the last no later than
-    /// `within` ms after the step-1 event that starts the path; the start letting the user go furthest counts.
-    public func funnel(steps: [Step], start: CivilDate, end: CivilDate, withinMs: Int64) throws -> [Int] {
-        var reached = [Int](repeating: 0, count: steps.count)
-        let users = try events(start: start, end: end) { e, line in
-            let mask = Self.matches(steps, e, line)
-            return mask == 0 ? nil : Event(ts: e.ts, matches: mask)
-        }
-        for (_, events) in users {
-            var best = 0
-            for (i, e) in events.enumerated() where e.matches & 1 != 0 {
-                var depth = 1
-                var at = i
-                while depth < steps.count {
-                    let bit: UInt16 = 1 << depth
-                    guard let next = events[(at + 1)...].firstIndex(where: { $0.matches & bit != 0 }),
-                        events[next].ts - e.ts <= withinMs else { break }
-                    at = next
-                    depth += 1
-                }
-                best = max(best, depth)
-                if best == steps.count { break }
+    /// How far one user's events (by ts) go through `steps` steps: each at or after the previous, the last no
+    /// later than `withinMs` after the step-1 event that starts the path; the start going furthest counts.
+    static func depth(_ events: ArraySlice<Event>, steps: Int, withinMs: Int64) -> Int {
+        var best = 0
+        for i in events.indices where events[i].matches & 1 != 0 {
+            let start = events[i].ts
+            var depth = 1
+            var at = i
+            while depth < steps {
+                let bit: UInt16 = 1 << depth
+                guard let next = events[(at + 1)...].firstIndex(where: { $0.matches & bit != 0 }),
+                    events[next].ts - start <= withinMs else { break }
+                at = next
+                depth += 1
             }
-            for k in 0..<best { reached[k] += 1 }
+            best = max(best, depth)
+            if best == steps { break }
         }
-        return reached
+        return best
     }
 
     public struct Variant: Sendable {
@@ -95,32 +53,6 @@ public struct PathAnalysis {
         public var users: Int
         public var converted: Int
         public var rate: Double { users == 0 ? 0 : Double(converted) / Double(users) }
-    }
-
-    /// Exposure: a user's first event in the window whose `metadata.experiment` is `name`; its `metadata.variant`
-    /// is theirs for good. Conversion: an event matching `goal` at or after exposure.
-    public func experiment(_ name: String, goal: Step, start: CivilDate, end: CivilDate) throws -> [Variant] {
-        var variants: [String: Variant] = [:]
-        var nameBytes: [UInt8] = []
-        JSONString.appendEscaped(name.utf8, into: &nameBytes)
-        let users = try events(start: start, end: end) { e, line in
-            var variant: String?
-            // Parse the metadata only of lines that can name the experiment.
-            if UserNeedle.contains(line, nameBytes), let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                let metadata = object["metadata"] as? [String: Any], metadata["experiment"] as? String == name {
-                variant = metadata["variant"].map { "\($0)" } ?? "(none)"
-            }
-            let goalMatched = Self.matches([goal], e, line)
-            return variant == nil && goalMatched == 0 ? nil : Event(ts: e.ts, matches: goalMatched, variant: variant)
-        }
-        for (_, events) in users {
-            guard let exposure = events.firstIndex(where: { $0.variant != nil }), let variantName = events[exposure].variant else { continue }
-            var v = variants[variantName] ?? Variant(name: variantName, users: 0, converted: 0)
-            v.users += 1
-            if events[exposure...].contains(where: { $0.matches != 0 }) { v.converted += 1 }
-            variants[variantName] = v
-        }
-        return variants.values.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
     }
 
     /// Difference of two proportions against the control: the 95% interval and the two-sided p-value of a z-test.

@@ -3,7 +3,8 @@ extension EventDecoder {
     private static let pieces: (bytes: [UInt8], ranges: [Range<Int>]) = {
         var bytes: [UInt8] = []
         var ranges: [Range<Int>] = []
-        let texts = ["{\"ts\":\""] + Field.allCases.map { ",\"\($0.name)\":\"" } + [",\"metadata\":", ",\"received_at\":\"", "\"}\n"]
+        let keys = Field.stored.map { "\($0.name)" } + WebDimensions.Field.allCases.map(\.name) + RequestDimensions.Field.allCases.map(\.name)
+        let texts = ["{\"ts\":\""] + keys.map { ",\"\($0)\":\"" } + [",\"metadata\":", ",\"received_at\":\"", "\"}\n"]
         for text in texts {
             let start = bytes.count
             bytes += Array(text.utf8)
@@ -12,22 +13,28 @@ extension EventDecoder {
         return (bytes, ranges)
     }()
     private static let lineStartPiece = 0
-    private static let metadataPiece = Field.count + 1
-    private static let receivedPiece = Field.count + 2
-    private static let lineEndPiece = Field.count + 3
-    /// The longest line an event can add beyond the body bytes it copies: every piece, the closing quote of `ts`
-    /// and of every field, both timestamps.
-    private static let maxLineOverhead = pieces.bytes.count + 1 + Field.count + 2 * Timestamp.maxLength
+    private static let webPiece = 1 + Field.stored.count
+    private static let requestPiece = webPiece + WebDimensions.Field.allCases.count
+    private static let metadataPiece = requestPiece + RequestDimensions.Field.allCases.count
+    private static let receivedPiece = metadataPiece + 1
+    private static let lineEndPiece = metadataPiece + 2
+    /// The longest line an event can add beyond the body bytes and derived values it copies: every piece, the
+    /// closing quote of `ts` and of every field, both timestamps.
+    private static let maxLineOverhead = pieces.bytes.count + 1 + (lineEndPiece - 1) + 2 * Timestamp.maxLength
 
     /// Writes the canonical line (docs/files.md) of every valid, recent event.
     ///
     /// A canonical value is never longer than its source (an escape sequence re-escapes to at most its own length,
     /// minified metadata to at most its bytes), so the lines fit in `body.count` plus a fixed overhead per event,
     /// and are written through one pointer without a capacity check per byte.
-    func emit(_ pending: [Pending], spans: Spans, body: UnsafeBufferPointer<UInt8>, receivedAt: Int64, skew: Int64) -> DecodedBatch {
+    func emit(
+        _ pending: [Pending], spans: Spans, body: UnsafeBufferPointer<UInt8>, receivedAt: Int64, skew: Int64,
+        dimensions: RequestDimensions
+    ) -> DecodedBatch {
         var batch = DecodedBatch()
         batch.records.reserveCapacity(pending.count)
-        let capacity = body.count + pending.count * Self.maxLineOverhead
+        let derived = dimensions.derive ? derive(pending, spans: spans, body: body) : DerivedValues(events: 0)
+        let capacity = body.count + derived.bytes.count + pending.count * (Self.maxLineOverhead + dimensions.bytesPerEvent)
         batch.lines = Self.pieces.bytes.withUnsafeBufferPointer { table in
             let ranges = Self.pieces.ranges
             return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
@@ -52,7 +59,7 @@ extension EventDecoder {
                     Timestamp.write(ts, into: &out, day: &day)
                     out.append(0x22)
                     var record = EventRecord(ts: ts, line: 0..<0, eventType: 0..<0)
-                    for field in Field.allCases {
+                    for field in Field.stored {
                         guard let span = spans[index, field] else { continue }
                         piece(1 + field.rawValue)
                         let start = out.count
@@ -72,6 +79,20 @@ extension EventDecoder {
                         default: break
                         }
                         out.append(0x22)
+                    }
+                    if dimensions.derive {
+                        for field in WebDimensions.Field.allCases {
+                            guard let range = derived[index, field] else { continue }
+                            piece(Self.webPiece + field.rawValue)
+                            derived.bytes.withUnsafeBufferPointer { out.append(UnsafeBufferPointer(rebasing: $0[range])) }
+                            out.append(0x22)
+                        }
+                        for field in RequestDimensions.Field.allCases {
+                            guard let value = dimensions.values[field.rawValue] else { continue }
+                            piece(Self.requestPiece + field.rawValue)
+                            value.withUnsafeBufferPointer { out.append($0) }
+                            out.append(0x22)
+                        }
                     }
                     if let metadata = p.metadata {
                         piece(Self.metadataPiece)

@@ -11,9 +11,11 @@ public struct EventDecoder: Sendable {
 
     /// The event string fields, in the order they are written to the log.
     enum Field: Int, CaseIterable {
-        static let count = 10
+        static let count = 11
+        /// The fields stored as sent, in log order (the `referrer` is stored as its host, a dimension).
+        static let stored = allCases.filter { $0 != .referrer }
 
-        case eventType, id, userId, feature, url, sessionId, channel, platform, deviceId, clientVersion
+        case eventType, id, userId, feature, url, sessionId, channel, platform, deviceId, clientVersion, referrer
 
         var name: StaticString {
             switch self {
@@ -27,6 +29,7 @@ public struct EventDecoder: Sendable {
             case .platform: "platform"
             case .deviceId: "device_id"
             case .clientVersion: "client_version"
+            case .referrer: "referrer"
             }
         }
 
@@ -35,7 +38,7 @@ public struct EventDecoder: Sendable {
             case .eventType: 1...64
             case .id: 1...64
             case .userId, .feature: 1...128
-            case .url: 0...2048
+            case .url, .referrer: 0...2048
             case .sessionId, .channel, .platform, .deviceId, .clientVersion: 0...128
             }
         }
@@ -80,7 +83,7 @@ public struct EventDecoder: Sendable {
             case 2: self = named("id") ? .field(.id) : named("ts") ? .ts : .other
             case 3: self = named("url") ? .field(.url) : .other
             case 7: self = named("user_id") ? .field(.userId) : named("feature") ? .field(.feature) : named("channel") ? .field(.channel) : .other
-            case 8: self = named("platform") ? .field(.platform) : named("metadata") ? .metadata : .other
+            case 8: self = named("platform") ? .field(.platform) : named("metadata") ? .metadata : named("referrer") ? .field(.referrer) : .other
             case 9: self = named("device_id") ? .field(.deviceId) : .other
             case 10: self = named("event_type") ? .field(.eventType) : named("session_id") ? .field(.sessionId) : .other
             case 14: self = named("client_version") ? .field(.clientVersion) : .other
@@ -90,7 +93,9 @@ public struct EventDecoder: Sendable {
     }
 
     /// Decodes `body` received at `receivedAt` (epoch ms).
-    public func decode(_ body: UnsafeBufferPointer<UInt8>, receivedAt: Int64) throws(BatchError) -> DecodedBatch {
+    public func decode(
+        _ body: UnsafeBufferPointer<UInt8>, receivedAt: Int64, dimensions: RequestDimensions = .none
+    ) throws(BatchError) -> DecodedBatch {
         guard body.count <= Self.maxBodyBytes else {
             throw BatchError(kind: .tooLarge, message: "body exceeds 1 MiB")
         }
@@ -153,7 +158,8 @@ public struct EventDecoder: Sendable {
             throw BatchError(kind: .badRequest, message: "body must be a JSON object with an \"events\" array")
         }
         guard !pending.isEmpty else { throw BatchError(kind: .badRequest, message: "\"events\" must not be empty") }
-        let batch = emit(pending, spans: spans, body: body, receivedAt: receivedAt, skew: sentAt.map { receivedAt - $0 } ?? 0)
+        let batch = emit(pending, spans: spans, body: body, receivedAt: receivedAt, skew: sentAt.map { receivedAt - $0 } ?? 0,
+                         dimensions: dimensions)
         if batch.records.isEmpty && batch.ignored == 0 {
             throw BatchError(kind: .badRequest, message: "no valid event in the batch", rejected: batch.rejected)
         }

@@ -27,11 +27,11 @@ public struct EventIngestor: Sendable {
     }
 
     /// Decodes `body` and sets repeats aside; throws `BatchError` for a refused body.
-    public func prepare(_ body: UnsafeBufferPointer<UInt8>) throws(BatchError) -> Prepared {
+    public func prepare(_ body: UnsafeBufferPointer<UInt8>, dimensions: RequestDimensions = .none) throws(BatchError) -> Prepared {
         let receivedAt = now()
         var batch: DecodedBatch
         do {
-            batch = try decoder.decode(body, receivedAt: receivedAt)
+            batch = try decoder.decode(body, receivedAt: receivedAt, dimensions: dimensions)
         } catch {
             stats.count(rejected: max(1, error.rejected.count))
             throw error
@@ -56,8 +56,8 @@ public struct EventIngestor: Sendable {
     }
 
     /// `prepare` then `store`.
-    public func ingest(_ body: [UInt8]) async throws -> Outcome {
-        let prepared = try body.withUnsafeBufferPointer { b throws(BatchError) in try prepare(b) }
+    public func ingest(_ body: [UInt8], dimensions: RequestDimensions = .none) async throws -> Outcome {
+        let prepared = try body.withUnsafeBufferPointer { b throws(BatchError) in try prepare(b, dimensions: dimensions) }
         return try await store(prepared)
     }
 }

@@ -11,6 +11,8 @@ public final class LogMaintenanceService: Service, Sendable {
     let pacing: CompressionPacing
     /// The log's running count of committed batches, read to tell whether ingest is busy.
     let committed: @Sendable () -> Int
+    /// Told the sequence numbers of the segments retention deleted (the event table forgets their events).
+    let onDelete: @Sendable (Set<Int>) -> Void
     private let queue: AsyncStream<(SegmentName, ContinuousClock.Instant)>
     private let continuation: AsyncStream<(SegmentName, ContinuousClock.Instant)>.Continuation
     /// Held while a closed segment is compressed, deleted or rewritten, so erasure and compression never race.
@@ -20,8 +22,10 @@ public final class LogMaintenanceService: Service, Sendable {
 
     public init(
         directory: String, retentionDays: Int, now: @escaping @Sendable () -> Int64, logger: Logger,
-        pacing: CompressionPacing = .immediate, committed: @escaping @Sendable () -> Int = { 0 }
+        pacing: CompressionPacing = .immediate, committed: @escaping @Sendable () -> Int = { 0 },
+        onDelete: @escaping @Sendable (Set<Int>) -> Void = { _ in }
     ) {
+        self.onDelete = onDelete
         self.directory = directory
         self.retentionDays = retentionDays
         self.now = now
@@ -103,7 +107,10 @@ public final class LogMaintenanceService: Service, Sendable {
                 logger.error("retention delete failed", metadata: ["segment": "\(file)", "error": "\(error)"])
             }
         }
-        if !deleted.isEmpty { try? FileSystem.fsyncDirectory(directory) }
+        if !deleted.isEmpty {
+            try? FileSystem.fsyncDirectory(directory)
+            onDelete(Set(deleted.compactMap { SegmentName(fileName: $0)?.seq }))
+        }
         return deleted
     }
 

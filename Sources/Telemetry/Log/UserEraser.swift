@@ -7,14 +7,17 @@ import Logging
 public struct UserEraser: Sendable {
     let directory: String
     let index: DayIndex
+    /// The running daemon's event table, which forgets the user's events too.
+    let table: EventTable?
     let store: AggregateStore
     /// Present while the daemon runs: erasure then waits for any compression in progress.
     let maintenance: LogMaintenanceService?
     let logger: Logger
 
-    public init(directory: String, index: DayIndex, store: AggregateStore, maintenance: LogMaintenanceService?, logger: Logger) {
+    public init(directory: String, index: DayIndex, table: EventTable? = nil, store: AggregateStore, maintenance: LogMaintenanceService?, logger: Logger) {
         self.directory = directory
         self.index = index
+        self.table = table
         self.store = store
         self.maintenance = maintenance
         self.logger = logger
@@ -41,6 +44,7 @@ public struct UserEraser: Sendable {
             _ = try rewrite(quarantine + "/" + file) { UserNeedle.contains($0, user.needle) }
         }
         index.removeUser(canonical: user.canonical)
+        _ = table?.erase(userHash: user.canonical.withUnsafeBufferPointer { index.hasher.hash($0) })
         let activeSize = FileSystem.size(directory + "/" + SegmentName.active) ?? 0
         index.setPosition(LogPosition(seq: index.position.seq, offset: activeSize))
         try store.flush(index)

@@ -16,6 +16,8 @@ public final class Storage: Sendable {
     let dedup: DedupCache
     let aggregates: AggregateStore
     let index: DayIndex
+    let table: EventTable
+    let countries: CountryDatabase?
     let applier: IndexApplier
     let maintenance: LogMaintenanceService
     let writer: SegmentWriter
@@ -66,12 +68,6 @@ public final class Storage: Sendable {
         recovery = try LogRecovery(directory: directory, logger: logger).run()
         let dedup = DedupCache(windowSeconds: configuration.dedupWindowSeconds, maxIds: configuration.dedupMaxIds)
         self.dedup = dedup
-        let writerStats = WriterStats(metrics: metrics)
-        let maintenance = LogMaintenanceService(
-            directory: directory, retentionDays: configuration.rawRetentionDays, now: now, logger: logger,
-            pacing: CompressionPacing(), committed: { writerStats.committedBatches })
-        self.maintenance = maintenance
-        for name in recovery.uncompressed { maintenance.enqueue(name) }
         aggregates = try AggregateStore(dataDirectory: directory, logger: logger)
         index = DayIndex(hasher: SipHash(key: try aggregates.hashKey()))
         let dedupSnapshot = DedupSnapshot.read(from: aggregates)
@@ -87,7 +83,21 @@ public final class Storage: Sendable {
                 try LogReplay(directory: directory, logger: logger).replayRecentIds(into: dedup, now: openedAt)
             }
         }
-        applier = IndexApplier(index: index)
+        let table = EventTable(hasher: index.hasher)
+        try table.load(directory: directory, nextSeq: indexReport.nextSeq, logger: logger)
+        self.table = table
+        let writerStats = WriterStats(metrics: metrics)
+        let maintenance = LogMaintenanceService(
+            directory: directory, retentionDays: configuration.rawRetentionDays, now: now, logger: logger,
+            pacing: CompressionPacing(), committed: { writerStats.committedBatches }, onDelete: { table.dropSegments($0) })
+        self.maintenance = maintenance
+        for name in recovery.uncompressed { maintenance.enqueue(name) }
+        countries = try configuration.geoipDatabase.map { path in
+            let database = try CountryDatabase(path: path)
+            logger.info("country database loaded", metadata: ["type": "\(database.databaseType)"])
+            return database
+        }
+        applier = IndexApplier(index: index, table: table)
         writer = try SegmentWriter(
             options: .init(directory: directory, durability: configuration.durability, rotateBytes: configuration.rotateBytes, io: io),
             nextSeq: indexReport.nextSeq, now: now, logger: logger, observer: applier, stats: writerStats,
@@ -123,11 +133,11 @@ public final class Storage: Sendable {
     }
 
     /// How requests read the index.
-    var reader: IndexReader { IndexReader(index: index, applier: applier, thread: queries) }
+    var reader: IndexReader { IndexReader(index: index, table: table, applier: applier, thread: queries) }
 
     /// Erases a user everywhere with the writer paused, so the index stays in step with the log.
     public func eraseUser(_ userId: String) async throws -> Int {
-        let eraser = UserEraser(directory: configuration.dataDirectory, index: index, store: aggregates, maintenance: maintenance, logger: logger)
+        let eraser = UserEraser(directory: configuration.dataDirectory, index: index, table: table, store: aggregates, maintenance: maintenance, logger: logger)
         let applier = self.applier
         let deleted = ErasedCount()
         try await writer.withExclusiveAccess {

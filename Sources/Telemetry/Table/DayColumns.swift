@@ -1,0 +1,66 @@
+/// One UTC date's events as dictionary ids, one array per column, in log order.
+struct DayColumns: Sendable {
+    /// "No value" in the user and session columns.
+    static let none = UInt32.max
+
+    /// Milliseconds since the date's midnight.
+    var ms: [UInt32] = []
+    var user: [UInt32] = []
+    var session: [UInt32] = []
+    var type: [UInt32] = []
+    /// Value ids plus one; 0 = absent.
+    var feature: [UInt32] = []
+    var page: [UInt32] = []
+    /// Ids of the context tuple and of the property set (0 = none).
+    var context: [UInt32] = []
+    var props: [UInt32] = []
+    /// Which segment the rows came from: runs of rows, each ending (exclusive) at `end`.
+    var segments: [(seq: Int, end: Int)] = []
+
+    var count: Int { ms.count }
+
+    mutating func append(_ row: Row, seq: Int) {
+        ms.append(row.ms)
+        user.append(row.user)
+        session.append(row.session)
+        type.append(row.type)
+        feature.append(row.feature)
+        page.append(row.page)
+        context.append(row.context)
+        props.append(row.props)
+        if let last = segments.last, last.seq == seq {
+            segments[segments.count - 1].end = count
+        } else {
+            segments.append((seq, count))
+        }
+    }
+
+    struct Row {
+        var ms: UInt32 = 0
+        var user = DayColumns.none
+        var session = DayColumns.none
+        var type: UInt32 = 0
+        var feature: UInt32 = 0
+        var page: UInt32 = 0
+        var context: UInt32 = 0
+        var props: UInt32 = 0
+    }
+
+    /// Keeps the rows for which `keep(row, seq)` holds; returns how many were removed.
+    mutating func removeAll(where remove: (Int, Int) -> Bool) -> Int {
+        var out = DayColumns()
+        var run = 0
+        for i in 0..<count {
+            while segments[run].end <= i { run += 1 }
+            let seq = segments[run].seq
+            guard !remove(i, seq) else { continue }
+            out.append(Row(ms: ms[i], user: user[i], session: session[i], type: type[i], feature: feature[i],
+                           page: page[i], context: context[i], props: props[i]), seq: seq)
+        }
+        let removed = count - out.count
+        self = out
+        return removed
+    }
+
+    var memoryBytes: Int { ms.capacity * 32 + segments.capacity * 16 + 128 }
+}

@@ -1,0 +1,109 @@
+extension TableQuery {
+    /// The bit set of `steps` each event type id meets, and the feature code each bit also needs (nil: any).
+    private func stepMatcher(_ steps: [PathAnalysis.Step]) -> (DayColumns, Int) -> UInt16 {
+        var byType: [[(bit: UInt16, feature: UInt32?)]] = Array(repeating: [], count: s.types.count)
+        for (k, step) in steps.enumerated() {
+            guard let type = s.types.lookup(Self.canonical(step.type)) else { continue }
+            var feature: UInt32?
+            if let f = step.feature {
+                // A feature the table never saw: the step matches nothing.
+                feature = s.features.lookup(Self.canonical(f)).map { UInt32($0) + 1 } ?? UInt32.max
+            }
+            byType[type].append((1 << k, feature))
+        }
+        return { d, i in
+            var mask: UInt16 = 0
+            for c in byType[Int(d.type[i])] where c.feature == nil || c.feature == d.feature[i] { mask |= c.bit }
+            return mask
+        }
+    }
+
+    /// Each identified user's kept events of the dates `start...end`, grouped by user and ordered by ts (ties in
+    /// log order): `keep` returns nil for an event the question does not need.
+    private func paths(_ start: Int, _ end: Int, keep: (DayColumns, Int) -> PathAnalysis.Event?) -> [ArraySlice<PathAnalysis.Event>] {
+        var kept: [(user: UInt32, event: PathAnalysis.Event)] = []
+        forEach(start, end) { day, d, i in
+            guard d.user[i] != DayColumns.none, var e = keep(d, i) else { return }
+            e.ts = Int64(day) * Milliseconds.day + Int64(d.ms[i])
+            kept.append((d.user[i], e))
+        }
+        // Group by user with a counting sort (stable: log order within a user), then order each user's events by ts.
+        var offsets = [Int](repeating: 0, count: s.users.count + 1)
+        for k in kept { offsets[Int(k.user) + 1] += 1 }
+        for u in 0..<s.users.count { offsets[u + 1] += offsets[u] }
+        var grouped = [PathAnalysis.Event](repeating: PathAnalysis.Event(ts: 0, matches: 0), count: kept.count)
+        var next = offsets
+        for k in kept {
+            grouped[next[Int(k.user)]] = k.event
+            next[Int(k.user)] += 1
+        }
+        var out: [ArraySlice<PathAnalysis.Event>] = []
+        for u in 0..<s.users.count where offsets[u + 1] > offsets[u] {
+            let range = offsets[u]..<offsets[u + 1]
+            // Events arrive by date, and in log order within a date: a stable sort by ts keeps ties in log order.
+            let sorted = zip(grouped[range], range).sorted { $0.0.ts != $1.0.ts ? $0.0.ts < $1.0.ts : $0.1 < $1.1 }.map(\.0)
+            grouped.replaceSubrange(range, with: sorted)
+            out.append(grouped[range])
+        }
+        return out
+    }
+
+    /// Users reaching each step (docs/metrics.md).
+    func funnel(_ steps: [PathAnalysis.Step], _ start: Int, _ end: Int, withinMs: Int64) -> [Int] {
+        let matcher = stepMatcher(steps)
+        var reached = [Int](repeating: 0, count: steps.count)
+        for events in paths(start, end, keep: { d, i in
+            let mask = matcher(d, i)
+            return mask == 0 ? nil : PathAnalysis.Event(ts: 0, matches: mask)
+        }) {
+            let depth = PathAnalysis.depth(events, steps: steps.count, withinMs: withinMs)
+            for k in 0..<depth { reached[k] += 1 }
+        }
+        return reached
+    }
+
+    /// Exposure: a user's first event of the window whose `metadata.experiment` is `name`, its
+    /// `metadata.variant` theirs for good; conversion: an event matching `goal` at or after it.
+    func experiment(_ name: String, goal: PathAnalysis.Step, _ start: Int, _ end: Int) -> [PathAnalysis.Variant] {
+        let matcher = stepMatcher([goal])
+        let experimentKey = s.propKeys.lookup(Array("experiment".utf8)).map(UInt32.init)
+        let variantKey = s.propKeys.lookup(Array("variant".utf8)).map(UInt32.init)
+        let wanted = s.propValues.lookup(Self.canonical(name)).map { UInt32($0) + 1 }
+        // Per property set: 0 when it does not expose, else the variant code + 1 (1: no variant).
+        let exposure: [UInt32] = s.propSets.names.map { pairs in
+            guard let experimentKey, let wanted, Self.propValue(pairs, key: experimentKey) == wanted else { return 0 }
+            return (variantKey.map { Self.propValue(pairs, key: $0) } ?? 0) + 1
+        }
+        var variants: [UInt32: PathAnalysis.Variant] = [:]
+        for events in paths(start, end, keep: { d, i in
+            let variant = exposure[Int(d.props[i])]
+            let goalMatched = matcher(d, i)
+            return variant == 0 && goalMatched == 0 ? nil : PathAnalysis.Event(ts: 0, matches: goalMatched, variant: variant)
+        }) {
+            guard let at = events.firstIndex(where: { $0.variant != 0 }) else { continue }
+            let code = events[at].variant - 1
+            var v = variants[code] ?? PathAnalysis.Variant(name: code == 0 ? EventFilter.none : s.propValues.name(Int(code) - 1), users: 0, converted: 0)
+            v.users += 1
+            if events[at...].contains(where: { $0.matches != 0 }) { v.converted += 1 }
+            variants[code] = v
+        }
+        return variants.values.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+    }
+
+    /// Events and distinct users per feature of the dates `start...end`, by events descending, then name.
+    func features(_ start: Int, _ end: Int) -> [(name: String, events: Int, users: Int)] {
+        var events = [Int](repeating: 0, count: s.features.count + 1)
+        var pairs = HashSlots()
+        forEach(start, end) { _, d, i in
+            let f = d.feature[i]
+            guard f != 0 else { return }
+            events[Int(f)] += 1
+            if d.user[i] != DayColumns.none { pairs.insert(UInt64(f) << 32 | UInt64(d.user[i])) }
+        }
+        var users = [Int](repeating: 0, count: events.count)
+        pairs.forEachKey { users[Int($0 >> 32)] += 1 }
+        return (1..<events.count).filter { events[$0] > 0 }
+            .map { (name: s.features.name($0 - 1), events: events[$0], users: users[$0]) }
+            .sorted { $0.events != $1.events ? $0.events > $1.events : $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+    }
+}

@@ -1,0 +1,150 @@
+/// A snapshot of the event table with a filter compiled against its dictionaries: per dictionary id, whether
+/// the value passes, so that matching an event is a handful of array reads.
+struct TableQuery {
+    let s: EventTable.State
+    /// The table's user-id hasher, which the filtered day indexes share.
+    let hasher: SipHash
+    private var type: [Bool]?
+    private var feature: [Bool]?
+    private var page: [Bool]?
+    private var context: [Bool]?
+    private var props: [Bool]?
+    private var entry: [Bool]?
+    private var exit: [Bool]?
+
+    init(_ s: EventTable.State, filter: EventFilter, hasher: SipHash) {
+        self.s = s
+        self.hasher = hasher
+        var contextConditions: [(Dimension.ContextSlot, Set<UInt32>, Bool)] = []
+        var propConditions: [(UInt32?, Set<UInt32>, Bool)] = []
+        for c in filter.conditions {
+            switch c.dimension {
+            case .eventType: type = Self.and(type, Self.allowed(c, in: s.types, offset: 0))
+            case .feature: feature = Self.and(feature, Self.allowed(c, in: s.features, offset: 1))
+            case .page: page = Self.and(page, Self.allowed(c, in: s.pages, offset: 1))
+            case .entryPage: entry = Self.and(entry, Self.allowed(c, in: s.pages, offset: 1))
+            case .exitPage: exit = Self.and(exit, Self.allowed(c, in: s.pages, offset: 1))
+            case .context(let slot):
+                contextConditions.append((slot, Self.codes(c.values, in: s.contextValues[slot.rawValue]), c.negated))
+            case .prop(let key):
+                let k = s.propKeys.lookup(Self.canonical(key)).map(UInt32.init)
+                propConditions.append((k, Self.codes(c.values, in: s.propValues), c.negated))
+            }
+        }
+        if !contextConditions.isEmpty {
+            context = (0..<s.contexts.count).map { id in
+                let tuple = s.contexts.names[id]
+                return contextConditions.allSatisfy { slot, codes, negated in
+                    codes.contains(Self.word(tuple, slot.rawValue)) != negated
+                }
+            }
+        }
+        if !propConditions.isEmpty {
+            props = (0..<s.propSets.count).map { id in
+                let pairs = s.propSets.names[id]
+                return propConditions.allSatisfy { key, codes, negated in
+                    codes.contains(key.map { Self.propValue(pairs, key: $0) } ?? 0) != negated
+                }
+            }
+        }
+    }
+
+    /// Whether the filter needs each visit's entry and exit page.
+    var needsVisitPages: Bool { entry != nil || exit != nil }
+
+    @inline(__always)
+    func matches(_ d: DayColumns, _ i: Int, visits: VisitPages?) -> Bool {
+        if let type, !type[Int(d.type[i])] { return false }
+        if let feature, !feature[Int(d.feature[i])] { return false }
+        if let page, !page[Int(d.page[i])] { return false }
+        if let context, !context[Int(d.context[i])] { return false }
+        if let props, !props[Int(d.props[i])] { return false }
+        if let visits {
+            let session = d.session[i]
+            if let entry, !entry[Int(session == DayColumns.none ? 0 : visits.entry[Int(session)])] { return false }
+            if let exit, !exit[Int(session == DayColumns.none ? 0 : visits.exit[Int(session)])] { return false }
+        }
+        return true
+    }
+
+    /// Calls `body(day, columns, row)` for each matching event of the dates `start...end`, dates in order,
+    /// rows in log order.
+    func forEach(_ start: Int, _ end: Int, _ body: (Int, DayColumns, Int) -> Void) {
+        let visits = needsVisitPages ? VisitPages(s, start, end) : nil
+        for n in start...max(start, end) where n <= end {
+            guard let d = s.days[n] else { continue }
+            for i in 0..<d.count where matches(d, i, visits: visits) { body(n, d, i) }
+        }
+    }
+
+    /// The dates the table holds, ascending.
+    var dates: [Int] { s.days.keys.sorted() }
+
+    // MARK: compiling
+
+    static func canonical(_ value: String) -> [UInt8] {
+        var out: [UInt8] = []
+        JSONString.appendEscaped(value.utf8, into: &out)
+        return out
+    }
+
+    /// The codes (id + offset; 0 for `(none)`) of the values a condition names that the table knows.
+    static func codes(_ values: [String], in table: NameTable, offset: UInt32 = 1) -> Set<UInt32> {
+        Set(values.compactMap { v in
+            v == EventFilter.none ? (offset == 1 ? 0 : nil) : table.lookup(canonical(v)).map { UInt32($0) + offset }
+        })
+    }
+
+    static func allowed(_ c: EventFilter.Condition, in table: NameTable, offset: UInt32) -> [Bool] {
+        let codes = codes(c.values, in: table, offset: offset)
+        return (0..<(table.count + Int(offset))).map { codes.contains(UInt32($0)) != c.negated }
+    }
+
+    static func and(_ a: [Bool]?, _ b: [Bool]) -> [Bool] {
+        guard let a else { return b }
+        return zip(a, b).map { $0 && $1 }
+    }
+
+    /// The `index`th little-endian UInt32 of a tuple.
+    @inline(__always)
+    static func word(_ bytes: [UInt8], _ index: Int) -> UInt32 {
+        bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self).littleEndian }
+    }
+
+    /// The value code (id + 1) of `key` in a property set, 0 when absent.
+    static func propValue(_ pairs: [UInt8], key: UInt32) -> UInt32 {
+        for p in 0..<(pairs.count / 8) where word(pairs, 2 * p) == key { return word(pairs, 2 * p + 1) + 1 }
+        return 0
+    }
+}
+
+/// Each visit's entry and exit page within a window: the page of its first and of its last event with a page
+/// (by ts; ties: the first, and the last, in log order). Indexed by session id; page codes, 0 = none.
+struct VisitPages {
+    var entry: [UInt32]
+    var exit: [UInt32]
+
+    init(_ s: EventTable.State, _ start: Int, _ end: Int) {
+        let n = s.sessions.count
+        entry = [UInt32](repeating: 0, count: n)
+        exit = [UInt32](repeating: 0, count: n)
+        var first = [Int64](repeating: .max, count: n)
+        var last = [Int64](repeating: .min, count: n)
+        for day in start...max(start, end) where day <= end {
+            guard let d = s.days[day] else { continue }
+            let base = Int64(day) * Milliseconds.day
+            for i in 0..<d.count where d.page[i] != 0 && d.session[i] != DayColumns.none {
+                let v = Int(d.session[i])
+                let t = base + Int64(d.ms[i])
+                if t < first[v] {
+                    first[v] = t
+                    entry[v] = d.page[i]
+                }
+                if t >= last[v] {
+                    last[v] = t
+                    exit[v] = d.page[i]
+                }
+            }
+        }
+    }
+}
