@@ -58,7 +58,7 @@ let package = Package(
                 "Telemetry",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            exclude: ["Fuzz/regressions.hex"],
+            exclude: ["Fuzz/regressions.hex", "Dimensions/user-agents.tsv"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -176,10 +176,11 @@ private struct PlatformRule: Sendable {
 
 /// The device class, from the platform and the markers browsers add on tablets and phones.
 private enum DeviceRule {
-    /// Amazon's Fire tablets ("Kindle", Silk) and Firefox's "Tablet;" platform; "Tablet PC" on Windows does not count.
-    static let tablet: [StaticString] = ["Kindle", "Silk/", "Tablet;", "Tablet)"]
-    /// "Mobi" covers "Mobile" and Opera's "Opera Mobi"; iPods say "iPhone OS".
-    static let mobile: [StaticString] = ["Mobi", "iPhone", "Windows Phone", "Opera Mini"]
+    /// Amazon's Fire tablets ("Kindle", Silk, which may also say "Mobile") and Firefox's "(Tablet;" platform;
+    /// Windows' "Tablet PC 2.0" does not count.
+    static let tablet: [StaticString] = ["Kindle", "Silk/", "Tablet;"]
+    /// "Mobi" covers "Mobile", "IEMobile" (Windows Phone) and "Opera Mobi"; iPods say "iPhone OS".
+    static let mobile: [StaticString] = ["Mobi", "iPhone", "Opera Mini"]
 
     static func classify(os: String?, browser: String?, in text: UserAgentText) -> String? {
         if os == "iPadOS" || tablet.contains(where: text.contains) { return "tablet" }
