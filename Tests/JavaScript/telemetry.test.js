@@ -58,11 +58,12 @@ function fakeStorage(initial = {}) {
 }
 
 // Loads the client into a fresh window. `respond(body)` returns {status, headers} or throws (network error).
-function load({ clock = fakeClock(), storage = fakeStorage(), respond = () => ({ status: 200 }), pathname = '/dashboard/x', attrs = {}, nav = {} } = {}) {
+// `sessionStorage` is the tab's (a new tab has a fresh one); null makes reading it throw, as when storage is blocked.
+function load({ clock = fakeClock(), storage = fakeStorage(), sessionStorage = fakeStorage(), respond = () => ({ status: 200 }), pathname = '/dashboard/x', search = '', host = 'app.example.com', referrer = '', attrs = {}, nav = {} } = {}) {
   const sent = [];
   const beacons = [];
   const listeners = {};
-  const location = { pathname };
+  const location = { pathname, search, host };
   const history = {
     pushState(s, t, url) { location.pathname = url; },
     replaceState(s, t, url) { location.pathname = url; },
@@ -97,16 +98,22 @@ function load({ clock = fakeClock(), storage = fakeStorage(), respond = () => ({
     querySelector: () => tag,
     addEventListener: (t, f) => { (listeners['doc:' + t] = listeners['doc:' + t] || []).push(f); },
     visibilityState: 'visible',
+    referrer,
   };
   window.window = window;
   window.document = document;
   window.localStorage = storage;
+  if (sessionStorage) window.sessionStorage = sessionStorage;
+  else Object.defineProperty(window, 'sessionStorage', { get() { throw new Error('SecurityError: storage is blocked'); } });
   const context = vm.createContext(window);
   vm.runInContext(source, context);
   return { api: context.EchoPilot, sent, beacons, listeners, window, document, storage, clock };
 }
 
 const flushMicrotasks = async () => { for (let i = 0; i < 10; i++) await Promise.resolve(); };
+const MINUTE = 60 * 1000;
+// Every event the page has sent so far, in order.
+const sentEvents = (c) => c.sent.flatMap((b) => b.events);
 
 test('a page view on load, with the first path segment as feature', async () => {
   const clock = fakeClock();
@@ -270,4 +277,172 @@ test('flush returns a Promise that resolves after the send', async () => {
   c.api.track('action', 'now');
   await c.api.flush();
   assert.ok(c.sent.flatMap((b) => b.events).some((e) => e.feature === 'now'));
+});
+
+test('every event carries a session id, the same for the events of a tab, kept in sessionStorage', async () => {
+  const clock = fakeClock();
+  const c = load({ clock });
+  c.api.track('action', 'a');
+  c.window.history.pushState({}, '', '/reports');
+  clock.tick(1000);
+  await flushMicrotasks();
+  const events = sentEvents(c);
+  assert.equal(events.length, 3);
+  const sid = events[0].session_id;
+  assert.equal(typeof sid, 'string');
+  assert.ok(/^id-\d+-/.test(sid), 'made by the event-id generator');
+  assert.ok(events.every((e) => e.session_id === sid));
+  assert.ok(events.every((e) => e.id !== sid));
+  assert.deepEqual(JSON.parse(c.window.sessionStorage.getItem('echopilot_sid')), { i: sid, t: clock.now() - 1000 });
+  assert.ok(!Object.keys(c.storage.data).some((k) => k.includes('sid')), 'nothing of the session in localStorage');
+});
+
+test('a session is renewed after 30 minutes without an event', async () => {
+  const clock = fakeClock();
+  const c = load({ clock });
+  clock.tick(29 * MINUTE);
+  c.api.track('action', 'at_29');
+  clock.tick(29 * MINUTE);
+  c.api.track('action', 'at_58'); // 58 min after the first event, 29 after the last
+  clock.tick(30 * MINUTE - 1);
+  c.api.track('action', 'just_under');
+  clock.tick(30 * MINUTE);
+  c.api.track('action', 'after_30');
+  c.api.track('action', 'same_new');
+  clock.tick(1000);
+  await flushMicrotasks();
+  const ids = sentEvents(c).map((e) => e.session_id);
+  assert.equal(ids.length, 6);
+  assert.deepEqual(ids.slice(0, 4), Array(4).fill(ids[0]));
+  assert.notEqual(ids[4], ids[0]);
+  assert.equal(ids[5], ids[4]);
+});
+
+test('a reload in the same tab keeps the session; a new tab or a reload after 30 minutes starts another', async () => {
+  const clock = fakeClock();
+  const tab = fakeStorage();
+  const sessionOf = async (c) => { clock.tick(1000); await flushMicrotasks(); return sentEvents(c)[0].session_id; };
+  const first = await sessionOf(load({ clock, sessionStorage: tab }));
+  const reload = await sessionOf(load({ clock, sessionStorage: tab }));
+  const otherTab = await sessionOf(load({ clock, sessionStorage: fakeStorage() }));
+  clock.tick(30 * MINUTE);
+  const later = await sessionOf(load({ clock, sessionStorage: tab }));
+  assert.equal(reload, first);
+  assert.notEqual(otherTab, first);
+  assert.notEqual(later, first);
+  assert.notEqual(later, otherTab);
+});
+
+test('without a usable sessionStorage the session is kept in memory', async () => {
+  const throwing = () => { throw new Error('QuotaExceededError'); };
+  for (const sessionStorage of [null, { getItem: throwing, setItem: throwing, removeItem: throwing }]) {
+    const clock = fakeClock();
+    const c = load({ clock, sessionStorage });
+    c.api.track('action', 'a');
+    clock.tick(10 * MINUTE);
+    c.api.track('action', 'b');
+    clock.tick(30 * MINUTE);
+    c.api.track('action', 'c');
+    clock.tick(1000);
+    await flushMicrotasks();
+    const ids = sentEvents(c).map((e) => e.session_id);
+    assert.equal(ids.length, 4);
+    assert.ok(ids[0]);
+    assert.deepEqual(ids.slice(0, 3), [ids[0], ids[0], ids[0]]);
+    assert.ok(ids[3] && ids[3] !== ids[0]);
+  }
+});
+
+test('the page view of the load names a referrer of another host; SPA navigations and other events none', async () => {
+  const clock = fakeClock();
+  const referrer = 'https://news.example.org/item?id=1#top';
+  const c = load({ clock, referrer, host: 'app.example.com' });
+  c.api.track('action', 'a');
+  c.window.history.pushState({}, '', '/reports');
+  c.listeners.popstate.forEach((f) => f({}));
+  clock.tick(1000);
+  await flushMicrotasks();
+  const events = sentEvents(c);
+  assert.deepEqual(events.map((e) => e.event_type), ['page_view', 'action', 'page_view', 'page_view']);
+  assert.equal(events[0].referrer, referrer, 'the full document.referrer');
+  assert.ok(events.slice(1).every((e) => !('referrer' in e)));
+});
+
+test('the page view of the load keeps a campaign query in url (utm_, ref, source); others send the path only', async () => {
+  for (const [search, url] of [['?utm_source=news&utm_campaign=spring', '/landing?utm_source=news&utm_campaign=spring'],
+    ['?x=1&ref=producthunt', '/landing?x=1&ref=producthunt'], ['?source=hn', '/landing?source=hn'], ['?q=secret', '/landing'], ['', '/landing']]) {
+    const clock = fakeClock();
+    const c = load({ clock, pathname: '/landing', search });
+    c.window.history.pushState({}, '', '/next');
+    clock.tick(1000);
+    await flushMicrotasks();
+    const events = sentEvents(c);
+    assert.equal(events[0].url, url, search);
+    assert.equal(events[1].url, '/next', 'navigations send the path only');
+  }
+});
+
+test('no referrer when it is empty or of the same host', async () => {
+  const cases = [
+    ['', 'app.example.com', false],
+    ['https://app.example.com/login?next=/x', 'app.example.com', false],
+    ['http://app.example.com/', 'app.example.com', false],
+    ['https://app.example.com:8443/', 'app.example.com', true],
+    ['https://www.example.com/', 'app.example.com', true],
+    ['https://example.com/', 'localhost:8080', true],
+  ];
+  for (const [referrer, host, sent] of cases) {
+    const clock = fakeClock();
+    const c = load({ clock, referrer, host });
+    clock.tick(1000);
+    await flushMicrotasks();
+    const e = sentEvents(c)[0];
+    assert.equal(e.event_type, 'page_view');
+    assert.equal('referrer' in e, sent, `${referrer} on ${host}`);
+    if (sent) assert.equal(e.referrer, referrer);
+  }
+});
+
+test('expose sends an experiment_exposure once per experiment and variant per page load', async () => {
+  const clock = fakeClock();
+  const tab = fakeStorage();
+  const c = load({ clock, sessionStorage: tab });
+  c.api.setUserId('user_1');
+  c.api.expose('new_onboarding', 'b');
+  c.api.expose('new_onboarding', 'b');
+  c.api.expose('new_onboarding', 'control');
+  c.api.expose('pricing', 2);
+  assert.doesNotThrow(() => c.api.expose());
+  assert.doesNotThrow(() => c.api.expose({ toString() { throw new Error('boom'); } }, 'a'));
+  clock.tick(1000);
+  await flushMicrotasks();
+  const exposures = sentEvents(c).filter((e) => e.event_type === 'experiment_exposure');
+  assert.deepEqual(exposures.map((e) => e.metadata), [
+    { experiment: 'new_onboarding', variant: 'b' },
+    { experiment: 'new_onboarding', variant: 'control' },
+    { experiment: 'pricing', variant: '2' },
+  ]);
+  const sid = sentEvents(c)[0].session_id;
+  for (const e of exposures) {
+    assert.deepEqual(Object.keys(e).sort(), ['event_type', 'id', 'metadata', 'session_id', 'ts', 'url', 'user_id']);
+    assert.equal(e.user_id, 'user_1');
+    assert.equal(e.session_id, sid);
+    assert.equal(e.url, '/dashboard/x');
+  }
+  // A new page load sends it again; the server keeps the user's first exposure.
+  const next = load({ clock, sessionStorage: tab });
+  next.api.expose('new_onboarding', 'b');
+  clock.tick(1000);
+  await flushMicrotasks();
+  assert.deepEqual(sentEvents(next).filter((e) => e.event_type === 'experiment_exposure').map((e) => e.metadata),
+    [{ experiment: 'new_onboarding', variant: 'b' }]);
+});
+
+test('a referrer longer than the server accepts is cut to 2048 characters, so the page view is not rejected', async () => {
+  const clock = fakeClock();
+  const referrer = 'https://search.example.org/?q=' + 'x'.repeat(3000);
+  const c = load({ clock, referrer });
+  clock.tick(1000);
+  await flushMicrotasks();
+  assert.equal(sentEvents(c)[0].referrer, referrer.slice(0, 2048));
 });

@@ -11,15 +11,24 @@
   };
   var off = tag && tag.hasAttribute('data-respect-privacy-signals') &&
     (nav.globalPrivacyControl || nav.doNotTrack == '1' || w.doNotTrack == '1');
-  var UID = 'echopilot_uid', KEY = 'echopilot_queue';
+  var UID = 'echopilot_uid', KEY = 'echopilot_queue', SID = 'echopilot_sid';
   // buf: not yet sent; retry: failed, waiting for backoff; fly: sent, not yet acknowledged.
-  var buf = [], retry = [], fly = {}, drops = 0, attempt = 0, timer, retryTimer, loaded, db;
+  var buf = [], retry = [], fly = {}, drops = 0, attempt = 0, timer, retryTimer, loaded, db, sess = {}, seen = {};
   var uid = safe(function () { return localStorage.getItem(UID); });
 
   function safe(f, a, b, c) { try { return f(a, b, c); } catch (e) { } }
   function id() {
     var c = w.crypto;
     return c && c.randomUUID ? c.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+  // Per tab (sessionStorage, else memory); renewed after 30 minutes without an event.
+  function session() {
+    var now = Date.now(), s = safe(function () { return JSON.parse(sessionStorage.getItem(SID)); }) || sess;
+    if (!(now - s.t < 18e5)) s = { i: id() };
+    s.t = now;
+    sess = s;
+    safe(function () { sessionStorage.setItem(SID, JSON.stringify(s)); });
+    return s.i;
   }
   function flying() { var all = []; for (var k in fly) all = all.concat(fly[k]); return all; }
 
@@ -33,7 +42,7 @@
   }
   function restore(s) {
     var o = safe(JSON.parse, s || '{}') || {};
-    // Events of an earlier page stay ahead of this page's; the server drops any it already stored by id.
+    // Earlier pages' events go first; the server drops ids it has.
     buf = (o.b || []).concat(buf);
     retry = (o.r || []).concat(retry);
     drops += o.d || 0;
@@ -58,18 +67,19 @@
 
   function schedule(ms) { clearTimeout(timer); timer = setTimeout(flush, ms); }
 
-  function track(type, feature, metadata) {
+  function track(type, feature, metadata, referrer, url) {
     if (off || !type) return;
-    var e = { event_type: type, id: id(), ts: new Date().toISOString(), url: location.pathname };
+    var e = { event_type: type, id: id(), ts: new Date().toISOString(), url: url || location.pathname, session_id: session() };
     if (feature != null) e.feature = String(feature);
     if (metadata && typeof metadata == 'object') e.metadata = metadata;
     if (uid) e.user_id = uid;
+    if (referrer) e.referrer = referrer;
     buf.push(e);
     save();
     schedule(cfg.debounceMs);
   }
 
-  // Sends one batch; resolves when the server has answered or the send has failed.
+  // Sends one batch; resolves once answered or failed.
   function send(events) {
     var key = id();
     fly[key] = events;
@@ -117,7 +127,7 @@
     return chunks(retryTimer ? batch : retry.splice(0).concat(batch)).then(function () { });
   }
 
-  // Leaving the page: beacons carry everything unacknowledged, which stays queued until a later send is answered.
+  // On leaving, beacons carry all unacknowledged events; they stay queued until a send is answered.
   function leave() {
     var all = retry.concat(flying(), buf), i = 0, n = 100, body;
     while (i < all.length) {
@@ -131,9 +141,19 @@
     save();
   }
 
-  function pageView() {
-    var p = location.pathname;
-    track('page_view', p.split('/')[1] || 'home');
+  function expose(x, v) {
+    var k = JSON.stringify([x, v]);
+    if (x != null && !seen[k]) {
+      seen[k] = 1;
+      track('experiment_exposure', null, { experiment: String(x), variant: String(v) });
+    }
+  }
+
+  // The first page view has the referrer (other hosts) and a campaign query.
+  function pageView(r) {
+    var p = location.pathname, q = location.search;
+    track('page_view', p.split('/')[1] || 'home', null, r && r.split('/')[2] != location.host && r.slice(0, 2048),
+      r != null && /[?&](utm_|ref=|source=)/.test(q) && p + q);
   }
   function wrap(name) {
     var orig = history[name];
@@ -150,6 +170,7 @@
       uid = v == null ? null : String(v);
       safe(function () { uid ? localStorage.setItem(UID, uid) : localStorage.removeItem(UID); });
     },
+    expose: function (x, v) { safe(expose, x, v); },
     flush: function () { return safe(flush) || Promise.resolve(); },
     init: function (o) { for (var k in o) if (k in cfg && o[k] != null) cfg[k] = o[k]; },
     stats: function () { return { queued: buf.length, retry: retry.length, dropped: drops }; }
@@ -167,6 +188,6 @@
     }, true);
     w.addEventListener('pagehide', function () { safe(leave); });
     d.addEventListener('visibilitychange', function () { if (d.visibilityState == 'hidden') safe(leave); });
-    pageView();
+    pageView(d.referrer);
   });
 })(window, document);
