@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+@testable import Telemetry
+
+/// The event table mirrors the raw log: what it answers after ingest, erasure and retention equals what a
+/// table read afresh from the files answers (a restart).
+@Suite struct EventTableTests {
+    /// Every figure the table feeds, as one comparable text.
+    static func figures(_ storage: Storage, end: String = "2025-10-21") async -> String {
+        let end = CivilDate(iso: end)!.dayNumber
+        let steps = [PathAnalysis.Step("page_view")!, PathAnalysis.Step("action:search")!, PathAnalysis.Step("conversion")!]
+        return await storage.reader.scan(EventFilter()) { t in
+            var out: [String] = []
+            for dimension in ["page", "entry_page", "exit_page", "referrer", "utm_campaign", "browser", "os", "device", "feature", "event_type", "prop:plan"] {
+                let b = t.breakdown(Dimension(name: dimension)!, end - 40, end, top: 5, previous: (end - 130, end - 41))
+                out.append("\(dimension) \(b.total) " + b.rows.map { "\($0.value ?? "null") \($0.counts) \($0.previous.map { "\($0)" } ?? "")" }.joined(separator: "; "))
+            }
+            let visits = t.visits(end - 40, end)
+            out.append("visits \(visits.total) \(visits.days.map(\.1.visits))")
+            out.append("funnel \(t.funnel(steps, end - 40, end, withinMs: 86_400_000))")
+            out.append("experiment \(t.experiment("onboarding", goal: PathAnalysis.Step("conversion")!, end - 40, end).map { "\($0.name) \($0.users) \($0.converted)" })")
+            out.append("features \(t.features(end - 40, end).map { "\($0.name) \($0.events) \($0.users)" })")
+            out.append("usage \(t.dayIndex(end - 40, end).usage(end: CivilDate(dayNumber: end), days: 41, funnel: ["page_view"]))")
+            return out.joined(separator: "\n")
+        }
+    }
+
+    /// Seeded batches over 40 days: users, sessions, pages, referrers, properties and an experiment.
+    static func batches(seed: UInt64, count: Int) -> [(String, RequestDimensions)] {
+        var rng = SplitMix(state: seed)
+        let agents = [
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+            "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+        ]
+        return (0..<count).map { b in
+            let events = (0..<(1 + rng.next(20))).map { _ -> String in
+                let user = rng.next(10) == 0 ? "" : #""user_id":"u\#(rng.next(60))","#
+                let day = 1 + rng.next(40)
+                let ts = String(format: "2025-%02d-%02dT%02d:%02d:00Z", day <= 30 ? 9 : 10, day <= 30 ? day : day - 30, rng.next(24), rng.next(60))
+                let type = ["page_view", "page_view", "action", "conversion"][rng.next(4)]
+                let feature = type == "action" ? #""feature":"\#(["search", "export"][rng.next(2)])","# : ""
+                let url = "/p\(rng.next(12))" + (rng.next(5) == 0 ? "?utm_campaign=c\(rng.next(3))" : "")
+                let referrer = rng.next(3) == 0 ? #""referrer":"https://www.site\#(rng.next(4)).example/x","# : ""
+                let metadata = rng.next(4) == 0 ? #","metadata":{"plan":"\#(["free", "pro"][rng.next(2)])","experiment":"onboarding","variant":"\#(["control", "b"][rng.next(2)])"}"# : ""
+                return #"{"event_type":"\#(type)",\#(user)\#(feature)\#(referrer)"session_id":"s\#(rng.next(90))","url":"\#(url)","ts":"\#(ts)"\#(metadata)}"#
+            }
+            let agent = UserAgent(agents[b % agents.count])
+            return (#"{"events":[\#(events.joined(separator: ","))]}"#, RequestDimensions(userAgent: agent, country: ["DE", "US", nil][b % 3]))
+        }
+    }
+
+    func configuration(_ dir: TempDirectory) -> TelemetryConfiguration {
+        var c = testConfiguration(dir)
+        c.rotateBytes = 4096
+        return c
+    }
+
+    @Test func restartErasureAndRetentionKeepTheTableEqualToTheRawLog() async throws {
+        let seed = testSeed()
+        let dir = TempDirectory()
+        let clock = ManualClock("2025-10-21T10:00:00Z")
+        var storage = try Storage.open(configuration(dir), logger: quietLogger, now: clock.now)
+        for (body, dims) in Self.batches(seed: seed, count: 60) { _ = try await storage.ingestor.ingest(Array(body.utf8), dimensions: dims) }
+        let live = await Self.figures(storage)
+        #expect(live.contains("Chrome") && live.contains("site1.example") && live.contains("c2"), "seed \(seed)")
+        storage.close()
+
+        storage = try Storage.open(configuration(dir), logger: quietLogger, now: clock.now)
+        #expect(await Self.figures(storage) == live, "restart, seed \(seed)")
+
+        let erased = try await storage.eraseUser("u7")
+        #expect(erased > 0, "seed \(seed)")
+        let afterErasure = await Self.figures(storage)
+        #expect(afterErasure != live)
+        storage.close()
+        storage = try Storage.open(configuration(dir), logger: quietLogger, now: clock.now)
+        #expect(await Self.figures(storage) == afterErasure, "erasure, seed \(seed)")
+
+        // December events in a segment of their own (the date changes before the next commit rotates it), then
+        // retention at mid-January deletes the closed segments whose newest event is older than 90 days: the
+        // September and October ones.
+        clock.set("2025-12-20T10:00:00Z")
+        for day in 1...9 {
+            _ = try await storage.ingestor.ingest(Array(#"{"events":[{"event_type":"page_view","user_id":"u\#(day)","session_id":"d\#(day)","url":"/dec\#(day % 3)","ts":"2025-12-0\#(day)T10:00:00Z","metadata":{"plan":"pro"}},{"event_type":"action","feature":"search","user_id":"u\#(day)","session_id":"d\#(day)","ts":"2025-12-0\#(day)T10:05:00Z"}]}"#.utf8))
+        }
+        clock.set("2025-12-21T10:00:00Z")
+        _ = try await storage.ingestor.ingest(Array(#"{"events":[{"event_type":"page_view","user_id":"late","url":"/dec0"}]}"#.utf8))
+        clock.set("2026-01-15T10:00:00Z")
+        let beforeRetention = await Self.figures(storage, end: "2025-12-31")
+        let eventsBefore = storage.table.eventCount
+        let deleted = storage.maintenance.applyRetention()
+        #expect(!deleted.isEmpty, "seed \(seed)")
+        #expect(storage.table.eventCount < eventsBefore, "seed \(seed)")
+        let afterRetention = await Self.figures(storage, end: "2025-12-31")
+        #expect(afterRetention != beforeRetention && afterRetention.contains("/dec1"), "seed \(seed)")
+        storage.close()
+        storage = try Storage.open(configuration(dir), logger: quietLogger, now: clock.now)
+        #expect(await Self.figures(storage, end: "2025-12-31") == afterRetention, "retention, seed \(seed)")
+        storage.close()
+    }
+}
