@@ -27,16 +27,16 @@ public final class CountryDatabase: Sendable {
         } catch {
             throw Error(description: "cannot read country database: \(error)")
         }
-        let layout = file.withUnsafeBufferPointer { Layout.read($0) }
-        switch layout {
-        case .success(let layout):
-            self.file = file
-            databaseType = layout.databaseType
-            tree = layout.tree
-            data = layout.data
-        case .failure(let problem):
-            throw Error(description: "country database \(path) \(problem.reason)")
+        let layout: Layout
+        do {
+            layout = try file.withUnsafeBufferPointer { buffer throws(Layout.Problem) in try Layout(buffer) }
+        } catch {
+            throw Error(description: "country database \(path) \(error.reason)")
         }
+        self.file = file
+        databaseType = layout.databaseType
+        tree = layout.tree
+        data = layout.data
     }
 
     /// The upper-case `country.iso_code` of `address` ("81.2.69.142", "2001:db8::1", "::ffff:1.2.3.4"), or
@@ -70,36 +70,35 @@ private struct Layout {
     private static let markerSearchWindow = 128 * 1024
 
     /// Finds the metadata, checks the fields a lookup relies on, and that the tree lies before the marker.
-    static func read(_ file: UnsafeBufferPointer<UInt8>) -> Result<Layout, Problem> {
-        guard let markerStart = lastMarker(in: file) else {
-            return .failure(Problem(reason: "is not a MaxMind DB: no metadata marker (truncated file?)"))
+    init(_ file: UnsafeBufferPointer<UInt8>) throws(Problem) {
+        guard let markerStart = Self.lastMarker(in: file) else {
+            throw Problem(reason: "is not a MaxMind DB: no metadata marker (truncated file?)")
         }
-        let metadata = DataSection(file: file, range: (markerStart + marker.count)..<file.count)
+        let metadata = DataSection(file: file, range: (markerStart + Self.marker.count)..<file.count)
         func number(_ key: StaticString) -> Int? { metadata.value(of: key, inMapAt: 0).flatMap(metadata.unsigned) }
 
         guard let version = number("binary_format_major_version") else {
-            return .failure(Problem(reason: "is not a MaxMind DB: its metadata has no binary_format_major_version"))
+            throw Problem(reason: "is not a MaxMind DB: its metadata has no binary_format_major_version")
         }
-        guard version == 2 else { return .failure(Problem(reason: "has binary format version \(version); only version 2 is supported")) }
-        guard let recordSize = number("record_size") else { return .failure(Problem(reason: "has no record_size in its metadata")) }
-        guard [24, 28, 32].contains(recordSize) else {
-            return .failure(Problem(reason: "has unsupported record size \(recordSize) (24, 28 or 32 are)"))
-        }
+        guard version == 2 else { throw Problem(reason: "has binary format version \(version); only version 2 is supported") }
+        guard let recordSize = number("record_size") else { throw Problem(reason: "has no record_size in its metadata") }
+        guard [24, 28, 32].contains(recordSize) else { throw Problem(reason: "has unsupported record size \(recordSize) (supported: 24, 28, 32)") }
         guard let ipVersion = number("ip_version"), ipVersion == 4 || ipVersion == 6 else {
-            return .failure(Problem(reason: "has no ip_version 4 or 6 in its metadata"))
+            throw Problem(reason: "has no ip_version 4 or 6 in its metadata")
         }
         guard let databaseType = metadata.value(of: "database_type", inMapAt: 0).flatMap(metadata.string) else {
-            return .failure(Problem(reason: "has no database_type in its metadata"))
+            throw Problem(reason: "has no database_type in its metadata")
         }
         guard let nodeCount = number("node_count"), nodeCount <= UInt32.max else {
-            return .failure(Problem(reason: "has no valid node_count in its metadata"))
+            throw Problem(reason: "has no valid node_count in its metadata")
         }
         let treeEnd = nodeCount * recordSize / 4
         guard treeEnd + 16 <= markerStart else {
-            return .failure(Problem(reason: "is damaged: its search tree of \(nodeCount) nodes runs past the data section"))
+            throw Problem(reason: "is damaged: its search tree of \(nodeCount) nodes runs past the data section")
         }
-        let tree = SearchTree(nodeCount: nodeCount, recordSize: recordSize, ipVersion: ipVersion, in: file)
-        return .success(Layout(databaseType: databaseType, tree: tree, data: (treeEnd + 16)..<markerStart))
+        self.databaseType = databaseType
+        tree = SearchTree(nodeCount: nodeCount, recordSize: recordSize, ipVersion: ipVersion, in: file)
+        data = (treeEnd + 16)..<markerStart
     }
 
     /// Where the last metadata marker starts.
@@ -124,12 +123,12 @@ private struct SearchTree: Sendable {
     /// Where IPv4 lookups start: the root of an IPv4 tree, or what 96 zero bits lead to in an IPv6 tree.
     private(set) var ipv4Start = 0
 
-    /// The tree's caller checked that `nodeCount` nodes of `recordSize` fit in `file`.
+    /// A tree whose `nodeCount` nodes of `recordSize`-bit records the caller checked lie in `file`.
     init(nodeCount: Int, recordSize: Int, ipVersion: Int, in file: UnsafeBufferPointer<UInt8>) {
         self.nodeCount = nodeCount
         self.recordSize = recordSize
         self.ipVersion = ipVersion
-        if ipVersion == 6 { ipv4Start = walk(from: 0, bits: 0, count: 96, in: file) }
+        if ipVersion == 6 { ipv4Start = walk(from: walk(from: 0, bits: 0, count: 64, in: file), bits: 0, count: 32, in: file) }
     }
 
     /// The offset in the data section of the record for `address`; nil when there is none or the tree is damaged.
@@ -137,10 +136,11 @@ private struct SearchTree: Sendable {
         let record: Int
         switch address {
         case .v4(let v4):
-            record = walk(from: ipv4Start, bits: UInt128(v4) << 96, count: 32, in: file)
+            record = walk(from: ipv4Start, bits: UInt64(v4) << 32, count: 32, in: file)
         case .v6(let v6):
             guard ipVersion == 6 else { return nil }
-            record = walk(from: 0, bits: v6, count: 128, in: file)
+            let high = walk(from: 0, bits: UInt64(truncatingIfNeeded: v6 >> 64), count: 64, in: file)
+            record = walk(from: high, bits: UInt64(truncatingIfNeeded: v6), count: 64, in: file)
         }
         // Below nodeCount the tree is deeper than an address (damaged); nodeCount itself is "no data";
         // nodeCount + 1 ..< nodeCount + 16 would point into the separator (damaged).
@@ -149,31 +149,31 @@ private struct SearchTree: Sendable {
     }
 
     /// The record reached from `node` by the top `count` bits of `bits`, stopping early at a record that is no node.
-    private func walk(from node: Int, bits: UInt128, count: Int, in file: UnsafeBufferPointer<UInt8>) -> Int {
+    private func walk(from node: Int, bits: UInt64, count: Int, in file: UnsafeBufferPointer<UInt8>) -> Int {
         var node = node
         var bits = bits
-        var remaining = count
-        while remaining > 0 && node < nodeCount {
-            node = record(of: node, right: bits >> 127 != 0, in: file)
+        for _ in 0..<count {
+            guard node < nodeCount else { break }
+            node = record(of: node, right: bits >> 63 != 0, in: file)
             bits <<= 1
-            remaining -= 1
         }
         return node
     }
 
     /// One record of `node` (< `nodeCount`, so within the tree that init checked lies inside the file).
     private func record(of node: Int, right: Bool, in file: UnsafeBufferPointer<UInt8>) -> Int {
-        func bigEndian(_ at: Int, _ count: Int) -> Int { (at..<(at + count)).reduce(0) { $0 << 8 | Int(file[$1]) } }
+        func uint24(_ at: Int) -> Int { Int(file[at]) << 16 | Int(file[at + 1]) << 8 | Int(file[at + 2]) }
         switch recordSize {
         case 24:
-            return bigEndian(node * 6 + (right ? 3 : 0), 3)
+            return uint24(node * 6 + (right ? 3 : 0))
         case 28:
             // Left: the middle byte's high nibble, then bytes 0-2; right: its low nibble, then bytes 4-6.
             let start = node * 7
             let middle = Int(file[start + 3])
-            return right ? (middle & 0x0F) << 24 | bigEndian(start + 4, 3) : (middle & 0xF0) << 20 | bigEndian(start, 3)
+            return right ? (middle & 0x0F) << 24 | uint24(start + 4) : (middle & 0xF0) << 20 | uint24(start)
         default:
-            return bigEndian(node * 8 + (right ? 4 : 0), 4)
+            let start = node * 8 + (right ? 4 : 0)
+            return Int(file[start]) << 24 | uint24(start + 1)
         }
     }
 }
@@ -218,6 +218,11 @@ private struct DataSection {
 
     private var count: Int { range.count }
 
+    /// The byte at `offset`, when it lies in the section.
+    private func byte(at offset: Int) -> Int? {
+        offset >= 0 && offset < count ? Int(file[range.lowerBound + offset]) : nil
+    }
+
     /// `count` (at most 8) bytes at `offset` as a big-endian number, when they lie in the section.
     private func bigEndian(at offset: Int, count: Int) -> Int? {
         guard offset >= 0, offset + count <= self.count else { return nil }
@@ -227,12 +232,12 @@ private struct DataSection {
 
     /// The header at `offset`, when it and any payload bytes lie in the section.
     func header(at offset: Int) -> Header? {
-        guard let control = bigEndian(at: offset, count: 1) else { return nil }
+        guard let control = byte(at: offset) else { return nil }
         var cursor = offset + 1
         var type = control >> 5
         if type == Int(Kind.pointer.rawValue) { return pointer(control, at: cursor) }
         if type == 0 {
-            guard let extended = bigEndian(at: cursor, count: 1), (1...8).contains(extended) else { return nil }
+            guard let extended = byte(at: cursor), (1...8).contains(extended) else { return nil }
             type = 7 + extended
             cursor += 1
         }
@@ -331,7 +336,7 @@ private struct DataSection {
         return String(decoding: file[start..<(start + string.size)], as: UTF8.self)
     }
 
-    /// `key` → `iso_code` of the record (a map) at `offset`, upper-cased, when it is two ASCII letters.
+    /// `key` → `iso_code` in the record (a map) at `offset`, upper-cased, when it is two ASCII letters.
     func isoCode(under key: StaticString, inMapAt offset: Int) -> String? {
         guard let country = value(of: key, inMapAt: offset), let code = value(of: "iso_code", inMapAt: country),
               let string = value(at: code), string.kind == .string, string.size == 2

@@ -11,6 +11,10 @@ public final class LogMaintenanceService: Service, Sendable {
     let pacing: CompressionPacing
     /// The log's running count of committed batches, read to tell whether ingest is busy.
     let committed: @Sendable () -> Int
+    /// Awaited before any segment is compressed, and checked before any is deleted: the event table reads
+    /// them at start-up.
+    let ready: @Sendable () async -> Void
+    let isReady: @Sendable () -> Bool
     /// Told the sequence numbers of the segments retention deleted (the event table forgets their events).
     let onDelete: @Sendable (Set<Int>) -> Void
     private let queue: AsyncStream<(SegmentName, ContinuousClock.Instant)>
@@ -23,8 +27,10 @@ public final class LogMaintenanceService: Service, Sendable {
     public init(
         directory: String, retentionDays: Int, now: @escaping @Sendable () -> Int64, logger: Logger,
         pacing: CompressionPacing = .immediate, committed: @escaping @Sendable () -> Int = { 0 },
-        onDelete: @escaping @Sendable (Set<Int>) -> Void = { _ in }
+        ready: @escaping @Sendable () async -> Void = {}, isReady: @escaping @Sendable () -> Bool = { true }, onDelete: @escaping @Sendable (Set<Int>) -> Void = { _ in }
     ) {
+        self.ready = ready
+        self.isReady = isReady
         self.onDelete = onDelete
         self.directory = directory
         self.retentionDays = retentionDays
@@ -39,6 +45,7 @@ public final class LogMaintenanceService: Service, Sendable {
     public func enqueue(_ name: SegmentName) { continuation.yield((name, .now)) }
 
     public func run() async throws {
+        await ready()
         let stream = queue
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -93,6 +100,8 @@ public final class LogMaintenanceService: Service, Sendable {
     /// Deletes closed segments whose newest `ts` is older than the retention period.
     @discardableResult
     public func applyRetention() -> [String] {
+        // The hourly pass in `run` comes back once the segments are no longer being read.
+        guard isReady() else { return [] }
         let cutoff = now() - Int64(retentionDays) * Milliseconds.day
         var deleted: [String] = []
         for file in FileSystem.list(directory).sorted() {

@@ -12,14 +12,36 @@ public enum SegmentReader {
         _ line: (UnsafeBufferPointer<UInt8>, Int) throws -> Void,
         torn: (Int, Int) -> Void = { _, _ in }
     ) throws {
+        var splitter = LineSplitter(skip: skip)
+        if path.hasSuffix(".gz") {
+            try GzipPipeline.forEachChunk(path) { try splitter.feed($0, line) }
+        } else {
+            let bytes = try FileSystem.readAll(path)
+            try bytes.withUnsafeBufferPointer { try splitter.feed($0, line) }
+        }
+        splitter.finish(torn)
+    }
+
+    /// The same for bytes already in memory.
+    static func forEachLine(in bytes: UnsafeBufferPointer<UInt8>, _ line: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) rethrows {
+        var splitter = LineSplitter(skip: 0)
+        try splitter.feed(bytes, line)
+    }
+
+    /// Cuts chunks into lines; a line that spans chunks is carried over.
+    struct LineSplitter {
+        let skip: Int
         var carry: [UInt8] = []
         var offset = 0
-        func feed(_ chunk: UnsafeBufferPointer<UInt8>) throws {
+
+        init(skip: Int) { self.skip = skip }
+
+        mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, _ line: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) rethrows {
             var start = 0
             var i = 0
             let n = chunk.count
             while i < n {
-                guard let p = memchrIndex(chunk, from: i) else { break }
+                guard let p = SegmentReader.memchrIndex(chunk, from: i) else { break }
                 let length: Int
                 if carry.isEmpty {
                     length = p - start
@@ -36,13 +58,10 @@ public enum SegmentReader {
             }
             if start < n { carry.append(contentsOf: chunk[start..<n]) }
         }
-        if path.hasSuffix(".gz") {
-            try GzipPipeline.forEachChunk(path, feed)
-        } else {
-            let bytes = try FileSystem.readAll(path)
-            try bytes.withUnsafeBufferPointer { try feed($0) }
+
+        func finish(_ torn: (Int, Int) -> Void) {
+            if !carry.isEmpty { torn(offset, carry.count) }
         }
-        if !carry.isEmpty { torn(offset, carry.count) }
     }
 
     @inline(__always)

@@ -15,6 +15,7 @@ public struct IndexReader: Sendable {
     /// Runs `query` over a snapshot of the event table with `filter` compiled against it.
     func scan<T: Sendable>(_ filter: EventFilter, _ query: @escaping @Sendable (TableQuery) -> T) async -> T {
         await applier.caughtUp()
+        await table.waitUntilLoaded()
         return await thread.run { [table] in query(TableQuery(table.snapshot, filter: filter, hasher: table.hasher)) }
     }
 

@@ -84,12 +84,13 @@ public final class Storage: Sendable {
             }
         }
         let table = EventTable(hasher: index.hasher)
-        try table.load(directory: directory, nextSeq: indexReport.nextSeq, logger: logger)
+        table.startLoading(EventTable.LoadPlan(directory: directory, nextSeq: indexReport.nextSeq, logger: logger), logger: logger)
         self.table = table
         let writerStats = WriterStats(metrics: metrics)
         let maintenance = LogMaintenanceService(
             directory: directory, retentionDays: configuration.rawRetentionDays, now: now, logger: logger,
-            pacing: CompressionPacing(), committed: { writerStats.committedBatches }, onDelete: { table.dropSegments($0) })
+            pacing: CompressionPacing(), committed: { writerStats.committedBatches },
+            ready: { await table.waitUntilLoaded() }, isReady: { table.isLoaded }, onDelete: { table.dropSegments($0) })
         self.maintenance = maintenance
         for name in recovery.uncompressed { maintenance.enqueue(name) }
         countries = try configuration.geoipDatabase.map { path in
@@ -112,6 +113,7 @@ public final class Storage: Sendable {
     /// Finishes the batches handed over, closes the log, applies the last commits to the index, saves the dedup
     /// window and the aggregates, and releases the directory.
     public func close() {
+        table.stopLoading()
         writer.close()
         applier.close()
         do {
@@ -139,6 +141,7 @@ public final class Storage: Sendable {
     public func eraseUser(_ userId: String) async throws -> Int {
         let eraser = UserEraser(directory: configuration.dataDirectory, index: index, table: table, store: aggregates, maintenance: maintenance, logger: logger)
         let applier = self.applier
+        await table.waitUntilLoaded()
         let deleted = ErasedCount()
         try await writer.withExclusiveAccess {
             applier.drain()

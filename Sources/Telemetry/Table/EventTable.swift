@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
 import Logging
 import Synchronization
 
@@ -30,8 +34,17 @@ public final class EventTable: Sendable {
         }
     }
 
+    /// The start-up load: commits that arrive before it is done, and who waits for it.
+    struct Loading {
+        var loaded = false
+        var pending: [IndexApplier.Commit] = []
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
     let hasher: SipHash
     let state = Mutex(State())
+    private let loading = Mutex(Loading())
+    private let cancelled = AtomicFlag()
 
     public init(hasher: SipHash) { self.hasher = hasher }
 
@@ -40,36 +53,101 @@ public final class EventTable: Sendable {
 
     public var eventCount: Int { state.withLock { $0.events } }
 
-    /// Adds the events of durable commits (from the index applier), in log order.
+    /// Adds the events of durable commits (from the index applier), in log order; while the table is still
+    /// loading, they wait to be added after the log it reads.
     func apply(_ commits: [IndexApplier.Commit]) {
-        state.withLock { s in
-            var parser = LineParser()
-            for commit in commits {
-                for batch in commit.batches {
-                    batch.lines.withUnsafeBufferPointer { b in
-                        for r in batch.records {
-                            parser.add(UnsafeBufferPointer(rebasing: b[r.line.lowerBound..<(r.line.upperBound - 1)]), seq: commit.position.seq, to: &s, hasher: hasher)
-                        }
+        let waiting = loading.withLock { l in
+            if !l.loaded { l.pending += commits }
+            return !l.loaded
+        }
+        guard !waiting else { return }
+        state.withLock { s in Self.add(commits, to: &s, hasher: hasher) }
+    }
+
+    private static func add(_ commits: [IndexApplier.Commit], to s: inout State, hasher: SipHash) {
+        var parser = LineParser()
+        for commit in commits {
+            for batch in commit.batches {
+                batch.lines.withUnsafeBufferPointer { b in
+                    for r in batch.records {
+                        parser.add(UnsafeBufferPointer(rebasing: b[r.line.lowerBound..<(r.line.upperBound - 1)]), seq: commit.position.seq, to: &s, hasher: hasher)
                     }
                 }
             }
         }
     }
 
-    /// Reads every event of the raw log (at start-up, before the writer runs).
-    func load(directory: String, nextSeq: Int, logger: Logger) throws {
-        let replay = LogReplay(directory: directory, logger: logger)
-        var files = replay.segments().map { ($0.seq, replay.path($0)) }
-        files.append((nextSeq, replay.activePath))
-        try state.withLock { s in
-            var parser = LineParser()
-            for (seq, path) in files where FileSystem.exists(path) {
-                try SegmentReader.forEachLine(path: path) { line, _ in
-                    parser.add(line, seq: seq, to: &s, hasher: hasher)
-                }
-            }
+    /// What the table reads at start-up: the closed segments, which nothing changes until the load is done
+    /// (compression, retention and erasure wait for it), and the active segment as it was when the daemon
+    /// opened it, read through a descriptor opened then (the writer may rename it meanwhile).
+    struct LoadPlan: Sendable {
+        var closed: [(seq: Int, path: String)]
+        var activeSeq: Int
+        var active: Int32?
+        var activeSize: Int
+
+        init(directory: String, nextSeq: Int, logger: Logger) {
+            let replay = LogReplay(directory: directory, logger: logger)
+            closed = replay.segments().map { ($0.seq, replay.path($0)) }
+            activeSeq = nextSeq
+            let fd = open(replay.activePath, O_RDONLY | O_CLOEXEC)
+            active = fd >= 0 ? fd : nil
+            activeSize = FileSystem.size(replay.activePath) ?? 0
         }
     }
+
+    /// Reads the raw log on a thread of its own; queries wait for it (`waitUntilLoaded`), ingest does not.
+    func startLoading(_ plan: LoadPlan, logger: Logger) {
+        let started = ContinuousClock.now
+        let thread = Thread { [self] in
+            var fresh = State()
+            var parser = LineParser()
+            defer { if let fd = plan.active { close(fd) } }
+            do {
+                for (seq, path) in plan.closed where FileSystem.exists(path) {
+                    guard !cancelled.isSet else { return }
+                    try SegmentReader.forEachLine(path: path) { line, _ in parser.add(line, seq: seq, to: &fresh, hasher: hasher) }
+                }
+                if let fd = plan.active {
+                    let bytes = try FileSystem.readPrefix(fd, upTo: plan.activeSize)
+                    bytes.withUnsafeBufferPointer { b in
+                        SegmentReader.forEachLine(in: b) { line, _ in parser.add(line, seq: plan.activeSeq, to: &fresh, hasher: hasher) }
+                    }
+                }
+            } catch {
+                logger.error("reading the raw log into the event table failed; dimension answers miss its events", metadata: ["error": "\(error)"])
+            }
+            let waiters = loading.withLock { l in
+                Self.add(l.pending, to: &fresh, hasher: hasher)
+                l.pending = []
+                let events = fresh.events
+                state.withLock { $0 = fresh }
+                l.loaded = true
+                logger.info("event table loaded", metadata: ["events": "\(events)", "seconds": "\((ContinuousClock.now - started).seconds)"])
+                defer { l.waiters = [] }
+                return l.waiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+        thread.name = "telemetry-table-load"
+        thread.start()
+    }
+
+    /// Returns once the start-up load is done.
+    func waitUntilLoaded() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let ready = loading.withLock { l in
+                if !l.loaded { l.waiters.append(done) }
+                return l.loaded
+            }
+            if ready { done.resume() }
+        }
+    }
+
+    var isLoaded: Bool { loading.withLock { $0.loaded } }
+
+    /// Stops a load in progress (shutdown).
+    func stopLoading() { cancelled.set() }
 
     /// Forgets the events of deleted segments.
     func dropSegments(_ seqs: Set<Int>) {

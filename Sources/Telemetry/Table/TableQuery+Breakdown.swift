@@ -54,7 +54,8 @@ extension TableQuery {
         var total = BreakdownCounts()
     }
 
-    func counts(_ dimension: Dimension, _ start: Int, _ end: Int, union codes: Set<UInt32>? = nil) -> (ValueCounts, BreakdownCounts?) {
+    /// With `excluding`, also the counts of all the values not in it together (the `(other)` row).
+    func counts(_ dimension: Dimension, _ start: Int, _ end: Int, excluding shown: Set<UInt32>? = nil) -> (ValueCounts, BreakdownCounts?) {
         let needsVisits = needsVisitPages || dimension == .entryPage || dimension == .exitPage
         let visits = needsVisits ? VisitPages(s, start, end) : nil
         let value = reader(for: dimension, visits: visits)
@@ -63,8 +64,8 @@ extension TableQuery {
         var visitPairs = HashSlots()
         var users = Bits(s.users.count)
         var sessions = Bits(s.sessions.count)
-        var unionUsers = Bits(codes == nil ? 0 : s.users.count)
-        var unionSessions = Bits(codes == nil ? 0 : s.sessions.count)
+        var unionUsers = Bits(shown == nil ? 0 : s.users.count)
+        var unionSessions = Bits(shown == nil ? 0 : s.sessions.count)
         var unionEvents = 0
         var out = ValueCounts()
         for n in start...max(start, end) where n <= end {
@@ -74,7 +75,7 @@ extension TableQuery {
                 if Int(code) >= events.count { events += [Int](repeating: 0, count: Int(code) + 1 - events.count + events.count) }
                 events[Int(code)] += 1
                 out.total.events += 1
-                let inUnion = codes?.contains(code) == true
+                let inUnion = shown.map { !$0.contains(code) } ?? false
                 if inUnion { unionEvents += 1 }
                 let user = d.user[i]
                 if user != DayColumns.none {
@@ -95,7 +96,7 @@ extension TableQuery {
         visitPairs.forEachKey { out.visits[Int($0 >> 32), default: 0] += 1 }
         out.total.users = users.count
         out.total.visits = sessions.count
-        let union = codes.map { _ in BreakdownCounts(events: unionEvents, users: unionUsers.count, visits: unionSessions.count) }
+        let union = shown.map { _ in BreakdownCounts(events: unionEvents, users: unionUsers.count, visits: unionSessions.count) }
         return (out, union)
     }
 
@@ -117,13 +118,14 @@ extension TableQuery {
             return x.utf8.lexicographicallyPrecedes(y.utf8)
         }
         let shown = ranked.prefix(top)
-        let rest = Set(ranked.dropFirst(top).map { UInt32($0.code) })
+        let listed = Set(shown.map { UInt32($0.code) })
         var rows = shown.map { Breakdown.Row(value: $0.name, counts: $0.counts) }
-        if !rest.isEmpty, let other = counts(dimension, start, end, union: rest).1 {
+        if ranked.count > top, let other = counts(dimension, start, end, excluding: listed).1 {
             rows.append(Breakdown.Row(value: Breakdown.other, counts: other))
         }
         if let (pStart, pEnd) = previous {
-            let (before, otherBefore) = counts(dimension, pStart, pEnd, union: rest)
+            // The previous period's (other): every value not listed.
+            let (before, otherBefore) = counts(dimension, pStart, pEnd, excluding: listed)
             for k in rows.indices {
                 if k < shown.count {
                     let code = shown[shown.startIndex + k].code

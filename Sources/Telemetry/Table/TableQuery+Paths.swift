@@ -63,7 +63,7 @@ extension TableQuery {
     }
 
     /// Exposure: a user's first event of the window whose `metadata.experiment` is `name`, its
-    /// `metadata.variant` theirs for good; conversion: an event matching `goal` at or after it.
+    /// `metadata.variant` theirs for good; conversion: an event matching `goal` whose ts is at or after it.
     func experiment(_ name: String, goal: PathAnalysis.Step, _ start: Int, _ end: Int) -> [PathAnalysis.Variant] {
         let matcher = stepMatcher([goal])
         let experimentKey = s.propKeys.lookup(Array("experiment".utf8)).map(UInt32.init)
@@ -84,7 +84,8 @@ extension TableQuery {
             let code = events[at].variant - 1
             var v = variants[code] ?? PathAnalysis.Variant(name: code == 0 ? EventFilter.none : s.propValues.name(Int(code) - 1), users: 0, converted: 0)
             v.users += 1
-            if events[at...].contains(where: { $0.matches != 0 }) { v.converted += 1 }
+            let exposedAt = events[at].ts
+            if events.contains(where: { $0.matches != 0 && $0.ts >= exposedAt }) { v.converted += 1 }
             variants[code] = v
         }
         return variants.values.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }

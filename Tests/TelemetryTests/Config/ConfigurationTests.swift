@@ -11,7 +11,15 @@ import Testing
         "rollup-at": ("04:30", "4:30"), "rollup-days": ("7", "366"), "funnel": ("signup,purchase", "Sign Up"),
         "cors-origins": ("https://a.example", ","), "rate-limit": ("2.5", "-1"), "trusted-proxies": ("127.0.0.1", nil),
         "dedup-window": ("90m", "soon"), "dedup-max-ids": ("10", "many"), "log-level": ("debug", "loud"),
+        "dimensions": ("off", "sometimes"), "geoip-db": (countryDatabase, "/nonexistent/countries.mmdb"),
     ]
+
+    /// A small country database from scripts/lib/make_mmdb.py (needs mmdb-writer: scripts/setup installs it).
+    static let countryDatabase: String = {
+        let path = NSTemporaryDirectory() + "telemetry-test-countries-\(getpid()).mmdb"
+        _ = try? runPythonScript("scripts/lib/make_mmdb.py", [path, #"{"81.2.69.0/24": "GB"}"#])
+        return path
+    }()
 
     static let keyFile: String = {
         let path = NSTemporaryDirectory() + "telemetry-test-keys-\(getpid())"

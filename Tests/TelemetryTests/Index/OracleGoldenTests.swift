@@ -2,59 +2,13 @@ import Foundation
 import Testing
 @testable import Telemetry
 
-/// The package root: this file is Tests/TelemetryTests/Index/OracleGoldenTests.swift.
-private let packageRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<4 { url.deleteLastPathComponent() }
-    return url.standardized.path
-}()
-
-private let benchDirectory = packageRoot + "/scripts/bench"
-
-/// The repository's .venv/bin/python3 (scripts/setup makes it) when present, else python3 from PATH.
-private let python: String = {
-    let venv = packageRoot + "/.venv/bin/python3"
-    return FileManager.default.isExecutableFile(atPath: venv) ? venv : "python3"
-}()
-
-/// A Python script that exited non-zero, with what it printed on stderr.
-struct PythonScriptError: Error, CustomStringConvertible {
-    let arguments: [String]
-    let status: Int32
-    let stderr: String
-
-    var description: String { "\(python) \(arguments.joined(separator: " ")) exited with \(status): \(stderr)" }
-}
-
-/// Runs `python` with the arguments; returns its exit status, stdout and stderr.
-private func runPython(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [python] + arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self), errors)
-}
-
 /// Runs scripts/bench/`script` and returns its stdout; throws `PythonScriptError` when it fails.
 private func runBenchScript(_ script: String, _ arguments: [String]) throws -> String {
-    let arguments = [benchDirectory + "/" + script] + arguments
-    let result = try runPython(arguments)
-    guard result.status == 0 else { throw PythonScriptError(arguments: arguments, status: result.status, stderr: result.err) }
-    return result.out
+    try runPythonScript("scripts/bench/" + script, arguments)
 }
 
 /// Whether `python` can import duckdb, which the oracle needs.
-private let duckDBImportable = (try? runPython(["-c", "import duckdb"]))?.status == 0
-
-/// On CI (CI=true) the test never skips: a missing duckdb is a failure there.
-private let onCI = ProcessInfo.processInfo.environment["CI"] == "true"
+private let duckDBImportable = pythonCanImport("duckdb")
 
 @Suite struct OracleGoldenTests {
     @Test(.enabled(if: duckDBImportable || onCI, "needs Python's duckdb module: run scripts/setup (or .venv/bin/pip install -r requirements.txt)"))

@@ -9,7 +9,7 @@ import Testing
               "client_version":"1.2","device_id":"d","platform":"ios","channel":"web","session_id":"s","id":"e1","extra":1} ] }
             """, at: "2025-10-21T10:00:05.123Z")
         #expect(batch.lineStrings == [
-            #"{"ts":"2025-10-21T10:00:00.000Z","event_type":"page_view","id":"e1","user_id":"user123","feature":"dashboard","url":"/dashboard","session_id":"s","channel":"web","platform":"ios","device_id":"d","client_version":"1.2","metadata":{"referrer":"https://example.com","n":[1,2.5e3]},"received_at":"2025-10-21T10:00:05.123Z"}"#
+            #"{"ts":"2025-10-21T10:00:00.000Z","event_type":"page_view","id":"e1","user_id":"user123","feature":"dashboard","url":"/dashboard","session_id":"s","channel":"web","platform":"ios","device_id":"d","client_version":"1.2","page":"/dashboard","referrer":"example.com","metadata":{"referrer":"https://example.com","n":[1,2.5e3]},"received_at":"2025-10-21T10:00:05.123Z"}"#
         ])
     }
 
