@@ -8,9 +8,13 @@ local bodies = {}
 for line in io.lines(path) do bodies[#bodies + 1] = line end
 local requests = {}
 local i = 0
+-- USER_AGENT=... sends that User-Agent with every request (the dimensions bench: derivation parses it).
+local agent = os.getenv("USER_AGENT")
 init = function(args)
+  local headers = {["Content-Type"] = "application/json"}
+  if agent then headers["User-Agent"] = agent end
   for k, body in ipairs(bodies) do
-    requests[k] = wrk.format("POST", "/api/analytics/event", {["Content-Type"] = "application/json"}, body)
+    requests[k] = wrk.format("POST", "/api/analytics/event", headers, body)
   end
 end
 -- RATE_PER_CONNECTION (requests/s) paces each connection, for latency at a fixed load.
