@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <malloc.h>
 
 /// The calling thread's kernel id (glibc's gettid() is not visible to Swift on every libc version).
 static inline long telemetry_gettid(void) { return syscall(SYS_gettid); }
@@ -12,3 +13,6 @@ static inline int telemetry_set_idle_priority(void) {
     struct sched_param param = {0};
     return pthread_setschedparam(pthread_self(), 5, &param);
 }
+
+/// Returns the heap's free memory to the system (glibc); after the event table's start-up load.
+static inline void telemetry_release_free_heap(void) { malloc_trim(0); }

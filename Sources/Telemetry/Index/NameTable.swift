@@ -81,3 +81,19 @@ struct UserDirectory: Sendable {
 
     var memoryBytes: Int { hashes.capacity * 8 + ids.memoryBytes }
 }
+
+/// Dense ids for keyed session hashes: like `UserDirectory`, without keeping the hashes in id order, which
+/// nothing reads back for sessions.
+struct SessionDirectory: Sendable {
+    private var ids = HashSlots()
+
+    var count: Int { ids.count }
+
+    @inline(__always)
+    mutating func id(_ hash: UInt64) -> UInt32 {
+        let next = UInt32(ids.count)
+        return ids.id(hash) { next }
+    }
+
+    var memoryBytes: Int { ids.memoryBytes }
+}

@@ -29,6 +29,25 @@ public struct UserSet: Sendable, Equatable {
         }
     }
 
+    /// The set of the bits set in `words`, of which `count` are set.
+    init(words: [UInt64], count: Int) {
+        self.count = count
+        if count > Self.arrayLimit {
+            storage = .bitmap(words)
+        } else {
+            var ids: [UInt32] = []
+            ids.reserveCapacity(count)
+            for (w, word) in words.enumerated() where word != 0 {
+                var x = word
+                while x != 0 {
+                    ids.append(UInt32(w << 6 + x.trailingZeroBitCount))
+                    x &= x - 1
+                }
+            }
+            storage = .array(ids)
+        }
+    }
+
     @inline(__always)
     public mutating func insert(_ id: UInt32) {
         switch storage {

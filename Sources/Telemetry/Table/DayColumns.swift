@@ -62,5 +62,14 @@ struct DayColumns: Sendable {
         return removed
     }
 
+    /// Copies every column into an array of exactly its length.
+    mutating func compact() {
+        func exact<T>(_ a: inout [T]) { a = [T](unsafeUninitializedCapacity: a.count) { b, n in
+            _ = b.initialize(from: a)
+            n = a.count
+        } }
+        exact(&ms); exact(&user); exact(&session); exact(&type); exact(&feature); exact(&page); exact(&context); exact(&props)
+    }
+
     var memoryBytes: Int { ms.capacity * 32 + segments.capacity * 16 + 128 }
 }

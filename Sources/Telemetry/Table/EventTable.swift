@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CTelemetryShims
 import Foundation
 import Logging
 import Synchronization
@@ -15,13 +16,12 @@ public final class EventTable: Sendable {
     struct State: Sendable {
         var days: [Int: DayColumns] = [:]
         var users = UserDirectory()
-        var sessions = UserDirectory()
+        var sessions = SessionDirectory()
         var types = NameTable()
         var features = NameTable()
         var pages = NameTable()
         var contextValues = [NameTable](repeating: NameTable(), count: Dimension.ContextSlot.allCases.count)
-        /// Context tuples: `ContextSlot.allCases.count` little-endian UInt32 value codes (id + 1, 0 = absent).
-        var contexts = NameTable()
+        var contexts = ContextTable()
         var propKeys = NameTable()
         var propValues = NameTable()
         /// Property sets: sorted (key id, value id) pairs as little-endian UInt32s; id 0 is the empty set.
@@ -29,7 +29,7 @@ public final class EventTable: Sendable {
         var events = 0
 
         init() {
-            _ = contexts.id([UInt8](repeating: 0, count: 4 * Dimension.ContextSlot.allCases.count))
+            _ = [UInt32](repeating: 0, count: ContextTable.width).withUnsafeBufferPointer { contexts.id($0) }
             _ = propSets.id([])
         }
     }
@@ -117,6 +117,10 @@ public final class EventTable: Sendable {
             } catch {
                 logger.error("reading the raw log into the event table failed; dimension answers miss its events", metadata: ["error": "\(error)"])
             }
+            // Appending grew every column to up to twice its length: keep exactly what the dates hold.
+            for day in Array(fresh.days.keys) { fresh.days[day]!.compact() }
+            // The columns' growth left freed heap behind: give it back to the system.
+            telemetry_release_free_heap()
             let waiters = loading.withLock { l in
                 Self.add(l.pending, to: &fresh, hasher: hasher)
                 l.pending = []
@@ -177,7 +181,7 @@ public final class EventTable: Sendable {
 
     public var memoryBytes: Int {
         state.withLock { s in
-            s.days.values.reduce(0) { $0 + $1.memoryBytes } + s.users.memoryBytes + s.sessions.memoryBytes
+            s.days.values.reduce(0) { $0 + $1.memoryBytes } + s.users.memoryBytes + s.sessions.memoryBytes + s.contexts.memoryBytes
         }
     }
 }

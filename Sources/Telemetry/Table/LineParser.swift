@@ -3,7 +3,7 @@ struct LineParser {
     /// Longest property string value kept (docs/dimensions.md).
     static let maxPropBytes = 256
 
-    private var context = [UInt8](repeating: 0, count: 4 * Dimension.ContextSlot.allCases.count)
+    private var context = [UInt32](repeating: 0, count: ContextTable.width)
     private var pairs: [(UInt32, UInt32)] = []
     private var scratch: [UInt8] = []
 
@@ -45,8 +45,7 @@ struct LineParser {
                     if !bytes.isEmpty { row.session = s.sessions.id(hasher.hash(bytes)) }
                 default:
                     guard let slot = Self.slot(j, key) else { continue }
-                    let code = UInt32(s.contextValues[slot.rawValue].id(bytes) + 1)
-                    withUnsafeBytes(of: code.littleEndian) { context.replaceSubrange((4 * slot.rawValue)..<(4 * slot.rawValue + 4), with: $0) }
+                    context[slot.rawValue] = UInt32(s.contextValues[slot.rawValue].id(bytes) + 1)
                 }
             }
         } catch {
@@ -55,7 +54,7 @@ struct LineParser {
         guard let ts, hasType else { return }
         let date = CivilDate(epochMilliseconds: ts)
         row.ms = UInt32(ts - date.startMilliseconds)
-        row.context = UInt32(s.contexts.id(context))
+        row.context = UInt32(context.withUnsafeBufferPointer { s.contexts.id($0) })
         if !pairs.isEmpty {
             pairs.sort { $0.0 < $1.0 }
             scratch.removeAll(keepingCapacity: true)

@@ -24,91 +24,123 @@ extension TableQuery {
     struct ValueReader {
         let code: (DayColumns, Int) -> UInt32
         let name: (UInt32) -> String
+        /// The highest code.
+        let limit: Int
     }
 
     func reader(for dimension: Dimension, visits: VisitPages?) -> ValueReader {
         let s = self.s
         func names(_ table: NameTable) -> (UInt32) -> String { { table.name(Int($0) - 1) } }
         switch dimension {
-        case .page: return ValueReader(code: { $0.page[$1] }, name: names(s.pages))
-        case .feature: return ValueReader(code: { $0.feature[$1] }, name: names(s.features))
-        case .eventType: return ValueReader(code: { $0.type[$1] + 1 }, name: names(s.types))
+        case .page: return ValueReader(code: { $0.page[$1] }, name: names(s.pages), limit: s.pages.count)
+        case .feature: return ValueReader(code: { $0.feature[$1] }, name: names(s.features), limit: s.features.count)
+        case .eventType: return ValueReader(code: { $0.type[$1] + 1 }, name: names(s.types), limit: s.types.count)
         case .entryPage, .exitPage:
             let pages = (dimension == .entryPage ? visits?.entry : visits?.exit) ?? []
-            return ValueReader(code: { d, i in d.session[i] == DayColumns.none ? 0 : pages[Int(d.session[i])] }, name: names(s.pages))
+            return ValueReader(code: { d, i in d.session[i] == DayColumns.none ? 0 : pages[Int(d.session[i])] }, name: names(s.pages), limit: s.pages.count)
         case .context(let slot):
-            let codes = s.contexts.names.map { Self.word($0, slot.rawValue) }
-            return ValueReader(code: { codes[Int($0.context[$1])] }, name: names(s.contextValues[slot.rawValue]))
+            let codes = (0..<s.contexts.count).map { s.contexts.value($0, slot.rawValue) }
+            return ValueReader(code: { codes[Int($0.context[$1])] }, name: names(s.contextValues[slot.rawValue]), limit: s.contextValues[slot.rawValue].count)
         case .prop(let key):
             let k = s.propKeys.lookup(Self.canonical(key)).map(UInt32.init)
             let codes = s.propSets.names.map { pairs in k.map { Self.propValue(pairs, key: $0) } ?? 0 }
-            return ValueReader(code: { codes[Int($0.props[$1])] }, name: names(s.propValues))
+            return ValueReader(code: { codes[Int($0.props[$1])] }, name: names(s.propValues), limit: s.propValues.count)
         }
     }
 
-    /// Counts per value code of the dates `start...end`, and the distinct users and visits of any set of codes.
-    struct ValueCounts {
-        var events: [Int: Int] = [:]
-        var users: [Int: Int] = [:]
-        var visits: [Int: Int] = [:]
+    /// The matching events of the dates `start...end` grouped by value code: each code's users and sessions lie
+    /// in `users[offsets[c]..<offsets[c + 1]]` (and `sessions` alike), so distinct counts need no hashing.
+    struct Grouped {
+        var offsets: [Int]
+        var users: [UInt32]
+        var sessions: [UInt32]
         var total = BreakdownCounts()
+
+        func events(_ code: Int) -> Int { offsets[code + 1] - offsets[code] }
     }
 
-    /// With `excluding`, also the counts of all the values not in it together (the `(other)` row).
-    func counts(_ dimension: Dimension, _ start: Int, _ end: Int, excluding shown: Set<UInt32>? = nil) -> (ValueCounts, BreakdownCounts?) {
+    func grouped(_ dimension: Dimension, _ start: Int, _ end: Int) -> Grouped {
         let needsVisits = needsVisitPages || dimension == .entryPage || dimension == .exitPage
         let visits = needsVisits ? VisitPages(s, start, end) : nil
         let value = reader(for: dimension, visits: visits)
-        var events = [Int](repeating: 0, count: 16)
-        var userPairs = HashSlots()
-        var visitPairs = HashSlots()
+        var codes: [UInt32] = []
+        var rowUsers: [UInt32] = []
+        var rowSessions: [UInt32] = []
+        var counts = [Int](repeating: 0, count: value.limit + 1)
         var users = Bits(s.users.count)
         var sessions = Bits(s.sessions.count)
-        var unionUsers = Bits(shown == nil ? 0 : s.users.count)
-        var unionSessions = Bits(shown == nil ? 0 : s.sessions.count)
-        var unionEvents = 0
-        var out = ValueCounts()
         for n in start...max(start, end) where n <= end {
             guard let d = s.days[n] else { continue }
             for i in 0..<d.count where matches(d, i, visits: visits) {
                 let code = value.code(d, i)
-                if Int(code) >= events.count { events += [Int](repeating: 0, count: Int(code) + 1 - events.count + events.count) }
-                events[Int(code)] += 1
-                out.total.events += 1
-                let inUnion = shown.map { !$0.contains(code) } ?? false
-                if inUnion { unionEvents += 1 }
+                counts[Int(code)] += 1
+                codes.append(code)
                 let user = d.user[i]
-                if user != DayColumns.none {
-                    userPairs.insert(UInt64(code) << 32 | UInt64(user))
-                    users.insert(Int(user))
-                    if inUnion { unionUsers.insert(Int(user)) }
-                }
+                rowUsers.append(user)
+                if user != DayColumns.none { users.insert(Int(user)) }
                 let session = d.session[i]
-                if session != DayColumns.none {
-                    visitPairs.insert(UInt64(code) << 32 | UInt64(session))
-                    sessions.insert(Int(session))
-                    if inUnion { unionSessions.insert(Int(session)) }
-                }
+                rowSessions.append(session)
+                if session != DayColumns.none { sessions.insert(Int(session)) }
             }
         }
-        for (code, count) in events.enumerated() where count > 0 { out.events[code] = count }
-        userPairs.forEachKey { out.users[Int($0 >> 32), default: 0] += 1 }
-        visitPairs.forEachKey { out.visits[Int($0 >> 32), default: 0] += 1 }
-        out.total.users = users.count
-        out.total.visits = sessions.count
-        let union = shown.map { _ in BreakdownCounts(events: unionEvents, users: unionUsers.count, visits: unionSessions.count) }
-        return (out, union)
+        // A counting sort by code.
+        var offsets = [Int](repeating: 0, count: counts.count + 1)
+        for c in counts.indices { offsets[c + 1] = offsets[c] + counts[c] }
+        var next = offsets
+        var out = Grouped(offsets: offsets, users: [UInt32](repeating: 0, count: codes.count), sessions: [UInt32](repeating: 0, count: codes.count))
+        for (k, code) in codes.enumerated() {
+            let at = next[Int(code)]
+            out.users[at] = rowUsers[k]
+            out.sessions[at] = rowSessions[k]
+            next[Int(code)] = at + 1
+        }
+        out.total = BreakdownCounts(events: codes.count, users: users.count, visits: sessions.count)
+        return out
+    }
+
+    /// Distinct users and visits of groups of codes: a mark per user and session, a new generation per group.
+    struct DistinctCounter {
+        var userMarks: [UInt32]
+        var sessionMarks: [UInt32]
+        var generation: UInt32 = 0
+
+        init(users: Int, sessions: Int) {
+            userMarks = [UInt32](repeating: 0, count: users)
+            sessionMarks = [UInt32](repeating: 0, count: sessions)
+        }
+
+        mutating func count(_ g: Grouped, codes: some Sequence<Int>) -> BreakdownCounts {
+            generation += 1
+            var c = BreakdownCounts()
+            for code in codes where code + 1 < g.offsets.count {
+                for k in g.offsets[code]..<g.offsets[code + 1] {
+                    c.events += 1
+                    let u = g.users[k]
+                    if u != DayColumns.none, userMarks[Int(u)] != generation {
+                        userMarks[Int(u)] = generation
+                        c.users += 1
+                    }
+                    let v = g.sessions[k]
+                    if v != DayColumns.none, sessionMarks[Int(v)] != generation {
+                        sessionMarks[Int(v)] = generation
+                        c.visits += 1
+                    }
+                }
+            }
+            return c
+        }
     }
 
     /// The breakdown of the dates `start...end` by `dimension`: `top` rows, the rest in `(other)`; with
     /// `previous` (the dates before), each row's counts in that period too.
     func breakdown(_ dimension: Dimension, _ start: Int, _ end: Int, top: Int, previous: (Int, Int)?) -> Breakdown {
-        let (current, _) = counts(dimension, start, end)
+        let current = grouped(dimension, start, end)
         let value = reader(for: dimension, visits: nil as VisitPages?)
+        var counter = DistinctCounter(users: s.users.count, sessions: s.sessions.count)
         struct Ranked { var code: Int; var name: String?; var counts: BreakdownCounts }
-        var ranked = current.events.keys.map { code in
-            Ranked(code: code, name: code == 0 ? nil : value.name(UInt32(code)),
-                   counts: BreakdownCounts(events: current.events[code]!, users: current.users[code] ?? 0, visits: current.visits[code] ?? 0))
+        var ranked: [Ranked] = []
+        for code in 0..<(current.offsets.count - 1) where current.events(code) > 0 {
+            ranked.append(Ranked(code: code, name: code == 0 ? nil : value.name(UInt32(code)), counts: counter.count(current, codes: [code])))
         }
         ranked.sort { a, b in
             if a.counts.users != b.counts.users { return a.counts.users > b.counts.users }
@@ -117,22 +149,19 @@ extension TableQuery {
             guard let y = b.name else { return false }
             return x.utf8.lexicographicallyPrecedes(y.utf8)
         }
-        let shown = ranked.prefix(top)
-        let listed = Set(shown.map { UInt32($0.code) })
+        let shown = Array(ranked.prefix(top))
+        let listed = Set(shown.map(\.code))
         var rows = shown.map { Breakdown.Row(value: $0.name, counts: $0.counts) }
-        if ranked.count > top, let other = counts(dimension, start, end, excluding: listed).1 {
-            rows.append(Breakdown.Row(value: Breakdown.other, counts: other))
+        if ranked.count > top {
+            rows.append(Breakdown.Row(value: Breakdown.other, counts: counter.count(current, codes: ranked.dropFirst(top).map(\.code))))
         }
         if let (pStart, pEnd) = previous {
-            // The previous period's (other): every value not listed.
-            let (before, otherBefore) = counts(dimension, pStart, pEnd, excluding: listed)
-            for k in rows.indices {
-                if k < shown.count {
-                    let code = shown[shown.startIndex + k].code
-                    rows[k].previous = BreakdownCounts(events: before.events[code] ?? 0, users: before.users[code] ?? 0, visits: before.visits[code] ?? 0)
-                } else {
-                    rows[k].previous = otherBefore ?? BreakdownCounts()
-                }
+            let before = grouped(dimension, pStart, pEnd)
+            for (k, row) in shown.enumerated() { rows[k].previous = counter.count(before, codes: [row.code]) }
+            if rows.count > shown.count {
+                // The previous period's (other): every value not listed.
+                let rest = (0..<(before.offsets.count - 1)).filter { !listed.contains($0) && before.events($0) > 0 }
+                rows[rows.count - 1].previous = counter.count(before, codes: rest)
             }
         }
         return Breakdown(total: current.total, rows: rows)
@@ -157,4 +186,9 @@ struct Bits {
 
     @inline(__always)
     func contains(_ id: Int) -> Bool { words[id >> 6] & (UInt64(1) << UInt64(id & 63)) != 0 }
+
+    mutating func removeAll() {
+        for i in words.indices { words[i] = 0 }
+        count = 0
+    }
 }

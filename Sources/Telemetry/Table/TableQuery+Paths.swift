@@ -37,14 +37,18 @@ extension TableQuery {
             grouped[next[Int(k.user)]] = k.event
             next[Int(k.user)] += 1
         }
-        var out: [ArraySlice<PathAnalysis.Event>] = []
-        for u in 0..<s.users.count where offsets[u + 1] > offsets[u] {
-            let range = offsets[u]..<offsets[u + 1]
-            // Events arrive by date, and in log order within a date: a stable sort by ts keeps ties in log order.
-            let sorted = zip(grouped[range], range).sorted { $0.0.ts != $1.0.ts ? $0.0.ts < $1.0.ts : $0.1 < $1.1 }.map(\.0)
-            grouped.replaceSubrange(range, with: sorted)
-            out.append(grouped[range])
+        // Events arrive by date, and in log order within a date, mostly already by ts: a stable sort by ts
+        // (ties in log order) only where they are not. All sorting happens before any slice shares the array.
+        let users = (0..<s.users.count).filter { offsets[$0 + 1] > offsets[$0] }
+        grouped.withUnsafeMutableBufferPointer { g in
+            for u in users {
+                let range = offsets[u]..<offsets[u + 1]
+                guard zip(g[range].dropLast(), g[range].dropFirst()).contains(where: { $0.ts > $1.ts }) else { continue }
+                let sorted = zip(g[range], range).sorted { $0.0.ts != $1.0.ts ? $0.0.ts < $1.0.ts : $0.1 < $1.1 }.map(\.0)
+                for (k, e) in zip(range, sorted) { g[k] = e }
+            }
         }
+        let out = users.map { grouped[offsets[$0]..<offsets[$0 + 1]] }
         return out
     }
 

@@ -26,17 +26,25 @@ extension TableQuery {
     /// Visits of the matching events of the dates `start...end`: the window's figures and each date's.
     func visits(_ start: Int, _ end: Int) -> (total: VisitFigures, days: [(Int, VisitFigures)]) {
         let pageView = s.types.lookup(Array("page_view".utf8)).map(UInt32.init)
-        let n = s.sessions.count
-        var first = [Int64](repeating: .max, count: n)
-        var last = [Int64](repeating: .min, count: n)
-        var events = [Int32](repeating: 0, count: n)
-        var pages = [Int32](repeating: 0, count: n)
-        var seen: [UInt32] = []
+        // Sessions get a local index when first seen, so the work grows with the window's visits only.
+        var local = [UInt32](repeating: .max, count: s.sessions.count)
+        var first: [Int64] = []
+        var last: [Int64] = []
+        var events: [Int32] = []
+        var pages: [Int32] = []
         forEach(start, end) { day, d, i in
-            let v = Int(d.session[i])
-            guard d.session[i] != DayColumns.none else { return }
+            let session = d.session[i]
+            guard session != DayColumns.none else { return }
+            var v = Int(local[Int(session)])
+            if v == Int(UInt32.max) {
+                v = first.count
+                local[Int(session)] = UInt32(v)
+                first.append(.max)
+                last.append(.min)
+                events.append(0)
+                pages.append(0)
+            }
             let t = Int64(day) * Milliseconds.day + Int64(d.ms[i])
-            if events[v] == 0 { seen.append(UInt32(v)) }
             events[v] += 1
             if d.type[i] == pageView { pages[v] += 1 }
             first[v] = min(first[v], t)
@@ -44,7 +52,7 @@ extension TableQuery {
         }
         var byDay: [Int: [(durationMs: Int64, pages: Int, bounced: Bool)]] = [:]
         var all: [(durationMs: Int64, pages: Int, bounced: Bool)] = []
-        for v in seen.map(Int.init) {
+        for v in first.indices {
             let visit = (durationMs: last[v] - first[v], pages: Int(pages[v]), bounced: events[v] == 1 && pages[v] == 1)
             all.append(visit)
             byDay[Int(first[v] / Milliseconds.day), default: []].append(visit)

@@ -33,10 +33,7 @@ struct TableQuery {
         }
         if !contextConditions.isEmpty {
             context = (0..<s.contexts.count).map { id in
-                let tuple = s.contexts.names[id]
-                return contextConditions.allSatisfy { slot, codes, negated in
-                    codes.contains(Self.word(tuple, slot.rawValue)) != negated
-                }
+                contextConditions.allSatisfy { slot, codes, negated in codes.contains(s.contexts.value(id, slot.rawValue)) != negated }
             }
         }
         if !propConditions.isEmpty {
