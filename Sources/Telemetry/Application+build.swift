@@ -67,7 +67,7 @@ func buildRouter(storage: Storage, alerts: AlertMonitor) -> Router<TelemetryRequ
         dimensions: DimensionSource(enabled: configuration.deriveDimensions, countries: storage.countries), now: now
     ).addRoutes(to: router)
     HealthController(writer: storage.writer, startedAt: .now).addRoutes(to: router)
-    MetricsController(metrics: storage.metrics, index: storage.index, dedup: storage.dedup, dataDirectory: directory).addRoutes(to: router)
+    MetricsController(metrics: storage.metrics, index: storage.index, table: storage.table, dedup: storage.dedup, dataDirectory: directory).addRoutes(to: router)
     StaticController(files: StaticFiles(directory: configuration.staticDirectory)).addRoutes(to: router)
     let keyed = router.group("api/analytics").add(middleware: DashKeyMiddleware(auth: DashKeyAuth(keys: configuration.dashKeys)))
     UsageController(reader: reader, rollups: RollupStore(dataDirectory: directory), funnel: funnel, now: now).addRoutes(to: keyed)

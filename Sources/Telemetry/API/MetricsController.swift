@@ -5,6 +5,7 @@ import NIOCore
 struct MetricsController: Sendable {
     let metrics: TelemetryMetrics
     let index: DayIndex
+    let table: EventTable
     let dedup: DedupCache
     let dataDirectory: String
 
@@ -14,6 +15,8 @@ struct MetricsController: Sendable {
             metrics.indexUsers.record(index.userCount)
             metrics.indexDays.record(index.dayCount)
             metrics.indexMemoryBytes.record(index.memoryBytes)
+            metrics.tableEvents.record(table.eventCount)
+            metrics.tableMemoryBytes.record(table.memoryBytes)
             metrics.dedupIds.record(dedup.count)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))

@@ -62,12 +62,6 @@ enum WebDimensions {
         return i + 3
     }
 
-    /// The page: the URL's path; `/` for a URL with a host and no path; nil for an empty path.
-    static func page(_ u: UnsafeBufferPointer<UInt8>, _ parts: URLParts) -> [UInt8]? {
-        if parts.path.isEmpty { return parts.host == nil ? nil : [0x2F] }
-        return Array(u[parts.path])
-    }
-
     /// The host of an authority: without credentials and port, lower case, without a leading `www.`.
     static func host(_ u: UnsafeBufferPointer<UInt8>, _ authority: Range<Int>) -> [UInt8]? {
         var start = authority.lowerBound

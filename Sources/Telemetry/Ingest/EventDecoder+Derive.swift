@@ -11,7 +11,7 @@ extension EventDecoder {
             ranges[event * Self.fieldCount + field.rawValue]
         }
 
-        mutating func set(_ event: Int, _ field: WebDimensions.Field, _ value: [UInt8]?) {
+        mutating func set(_ event: Int, _ field: WebDimensions.Field, _ value: (some Sequence<UInt8>)?) {
             guard let value else { return }
             let start = bytes.count
             JSONString.appendEscaped(value, into: &bytes)
@@ -27,7 +27,11 @@ extension EventDecoder {
             if let span = spans[index, .url] {
                 Self.withContent(body, span) { u in
                     let parts = WebDimensions.split(u)
-                    derived.set(index, .page, WebDimensions.page(u, parts))
+                    if !parts.path.isEmpty {
+                        derived.set(index, .page, UnsafeBufferPointer(rebasing: u[parts.path]))
+                    } else if parts.host != nil {
+                        derived.set(index, .page, CollectionOfOne(UInt8(ascii: "/")))  // a URL with a host and no path
+                    }
                     if let query = parts.query {
                         for (field, value) in WebDimensions.campaign(u, query) { derived.set(index, field, value) }
                     }

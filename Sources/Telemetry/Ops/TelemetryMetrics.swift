@@ -22,6 +22,8 @@ public final class TelemetryMetrics: Sendable {
     let indexUsers: CoreMetrics.Gauge
     let indexDays: CoreMetrics.Gauge
     let indexMemoryBytes: CoreMetrics.Gauge
+    let tableEvents: CoreMetrics.Gauge
+    let tableMemoryBytes: CoreMetrics.Gauge
     let dedupIds: CoreMetrics.Gauge
     /// Request timers by route, method and status: made once, not on every request.
     private let requestTimers = Mutex([String: CoreMetrics.Timer]())
@@ -51,6 +53,8 @@ public final class TelemetryMetrics: Sendable {
         indexUsers = CoreMetrics.Gauge(label: "telemetry_index_users", factory: factory)
         indexDays = CoreMetrics.Gauge(label: "telemetry_index_days", factory: factory)
         indexMemoryBytes = CoreMetrics.Gauge(label: "telemetry_index_memory_bytes", factory: factory)
+        tableEvents = CoreMetrics.Gauge(label: "telemetry_event_table_events", factory: factory)
+        tableMemoryBytes = CoreMetrics.Gauge(label: "telemetry_event_table_memory_bytes", factory: factory)
         dedupIds = CoreMetrics.Gauge(label: "telemetry_dedup_ids", factory: factory)
     }
 

@@ -179,9 +179,11 @@ public final class EventTable: Sendable {
         }
     }
 
+    /// An estimate of the bytes the columns and the larger dictionaries hold.
     public var memoryBytes: Int {
         state.withLock { s in
             s.days.values.reduce(0) { $0 + $1.memoryBytes } + s.users.memoryBytes + s.sessions.memoryBytes + s.contexts.memoryBytes
+                + s.propSets.names.count * 48 + s.pages.names.count * 48
         }
     }
 }

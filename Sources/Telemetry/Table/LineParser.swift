@@ -1,15 +1,30 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Reads one stored line into the table's columns, interning each value as it goes.
 struct LineParser {
     /// Longest property string value kept (docs/dimensions.md).
     static let maxPropBytes = 256
 
     private var context = [UInt32](repeating: 0, count: ContextTable.width)
+    /// The previous line's context values and tuple: the events of a batch share their request's dimensions,
+    /// so most lines repeat them and skip the dictionaries.
+    private var lastValues = [[UInt8]](repeating: [], count: ContextTable.width)
+    private var lastCodes = [UInt32](repeating: 0, count: ContextTable.width)
+    private var lastContext: [UInt32] = []
+    private var lastContextId: UInt32 = 0
     private var pairs: [(UInt32, UInt32)] = []
     private var scratch: [UInt8] = []
 
     /// Adds the stored line (without its `\n`) read from segment `seq`; a line that does not parse is skipped
     /// (recovery has quarantined damaged lines already).
     mutating func add(_ line: UnsafeBufferPointer<UInt8>, seq: Int, to s: inout EventTable.State, hasher: SipHash) {
+        if !addCanonical(line, seq: seq, to: &s, hasher: hasher) { addValidating(line, seq: seq, to: &s, hasher: hasher) }
+    }
+
+    /// Reads any JSON object line, validating it as it goes.
+    private mutating func addValidating(_ line: UnsafeBufferPointer<UInt8>, seq: Int, to s: inout EventTable.State, hasher: SipHash) {
         var row = DayColumns.Row()
         var ts: Int64?
         var hasType = false
@@ -44,17 +59,80 @@ struct LineParser {
                 case 10 where j.equals(key, "session_id"):
                     if !bytes.isEmpty { row.session = s.sessions.id(hasher.hash(bytes)) }
                 default:
-                    guard let slot = Self.slot(j, key) else { continue }
-                    context[slot.rawValue] = UInt32(s.contextValues[slot.rawValue].id(bytes) + 1)
+                    guard let slot = Self.slot(UnsafeBufferPointer(rebasing: line[key.start..<key.end])) else { continue }
+                    context[slot.rawValue] = code(bytes, slot.rawValue, &s)
                 }
             }
         } catch {
             return
         }
+        finish(&row, ts: ts, hasType: hasType, seq: seq, to: &s)
+    }
+
+    /// Reads a line in the canonical form this daemon writes (string values only, minimal escaping, metadata an
+    /// object) without validating it again: false for anything else, which `add` then reads in full.
+    mutating func addCanonical(_ line: UnsafeBufferPointer<UInt8>, seq: Int, to s: inout EventTable.State, hasher: SipHash) -> Bool {
+        var row = DayColumns.Row()
+        var ts: Int64?
+        var hasType = false
+        for i in context.indices { context[i] = 0 }
+        pairs.removeAll(keepingCapacity: true)
+        let n = line.count
+        guard n > 2, line[0] == 0x7B, line[n - 1] == 0x7D else { return false }
+        var i = 1
+        while i < n - 1 {
+            // "key":
+            guard line[i] == 0x22 else { return false }
+            let keyStart = i + 1
+            var k = keyStart
+            while k < n, line[k] != 0x22 { k += 1 }
+            guard k + 2 < n, line[k + 1] == 0x3A else { return false }
+            let key = UnsafeBufferPointer(rebasing: line[keyStart..<k])
+            i = k + 2
+            if line[i] == 0x22 {
+                let valueStart = i + 1
+                var v = valueStart
+                while v < n, line[v] != 0x22 { v += line[v] == 0x5C ? 2 : 1 }
+                guard v < n else { return false }
+                let bytes = UnsafeBufferPointer(rebasing: line[valueStart..<v])
+                switch key.count {
+                case 2 where key[0] == 0x74: ts = Timestamp.parse(bytes)
+                case 4 where key[0] == 0x70: row.page = UInt32(s.pages.id(bytes) + 1)
+                case 7 where key[0] == 0x75: if !bytes.isEmpty { row.user = s.users.id(hasher.hash(bytes)) }
+                case 7 where key[0] == 0x66 && key[1] == 0x65: row.feature = UInt32(s.features.id(bytes) + 1)
+                case 10 where key[0] == 0x65:
+                    row.type = UInt32(s.types.id(bytes))
+                    hasType = true
+                case 10 where key[0] == 0x73: if !bytes.isEmpty { row.session = s.sessions.id(hasher.hash(bytes)) }
+                default:
+                    if let slot = Self.slot(key) { context[slot.rawValue] = code(bytes, slot.rawValue, &s) }
+                }
+                i = v + 1
+            } else if line[i] == 0x7B, key.count == 8, key[0] == 0x6D {
+                var j = JSONScanner(line)
+                j.index = i
+                do { try readProperties(&j, into: &s) } catch { return false }
+                i = j.index
+            } else {
+                return false
+            }
+            guard i < n else { return false }
+            if line[i] == 0x2C { i += 1 } else if line[i] != 0x7D { return false }
+        }
+        finish(&row, ts: ts, hasType: hasType, seq: seq, to: &s)
+        return true
+    }
+
+    /// Completes a row from what a line gave: its date, its context and property set.
+    private mutating func finish(_ row: inout DayColumns.Row, ts: Int64?, hasType: Bool, seq: Int, to s: inout EventTable.State) {
         guard let ts, hasType else { return }
         let date = CivilDate(epochMilliseconds: ts)
         row.ms = UInt32(ts - date.startMilliseconds)
-        row.context = UInt32(context.withUnsafeBufferPointer { s.contexts.id($0) })
+        if context != lastContext {
+            lastContext = context
+            lastContextId = UInt32(context.withUnsafeBufferPointer { s.contexts.id($0) })
+        }
+        row.context = lastContextId
         if !pairs.isEmpty {
             pairs.sort { $0.0 < $1.0 }
             scratch.removeAll(keepingCapacity: true)
@@ -68,10 +146,32 @@ struct LineParser {
         s.events += 1
     }
 
-    /// The context slot a stored key names.
-    private static func slot(_ j: JSONScanner, _ key: JSONScanner.StringSpan) -> Dimension.ContextSlot? {
-        let name = String(decoding: UnsafeBufferPointer(rebasing: j.bytes[key.start..<key.end]), as: UTF8.self)
-        return Dimension.ContextSlot.byKey[name]
+    /// The code (value id + 1) of a context value, the previous line's when it is the same.
+    private mutating func code(_ bytes: UnsafeBufferPointer<UInt8>, _ slot: Int, _ s: inout EventTable.State) -> UInt32 {
+        if lastCodes[slot] != 0, lastValues[slot].elementsEqual(bytes) { return lastCodes[slot] }
+        let code = UInt32(s.contextValues[slot].id(bytes) + 1)
+        lastValues[slot] = Array(bytes)
+        lastCodes[slot] = code
+        return code
+    }
+
+    /// The context slot a stored key names, compared as bytes (no string is built per key).
+    static func slot(_ key: UnsafeBufferPointer<UInt8>) -> Dimension.ContextSlot? {
+        func named(_ name: StaticString) -> Bool {
+            name.utf8CodeUnitCount == key.count && memcmp(name.utf8Start, key.baseAddress!, key.count) == 0
+        }
+        switch key.count {
+        case 2: return named("os") ? .os : nil
+        case 6: return named("device") ? .device : nil
+        case 7: return named("browser") ? .browser : named("country") ? .country : named("channel") ? .channel : nil
+        case 8: return named("referrer") ? .referrer : named("utm_term") ? .utmTerm : named("platform") ? .platform : nil
+        case 10: return named("utm_source") ? .utmSource : named("utm_medium") ? .utmMedium : named("os_version") ? .osVersion : nil
+        case 11: return named("utm_content") ? .utmContent : nil
+        case 12: return named("utm_campaign") ? .utmCampaign : nil
+        case 14: return named("client_version") ? .clientVersion : nil
+        case 15: return named("browser_version") ? .browserVersion : nil
+        default: return nil
+        }
     }
 
     /// The top-level scalar members of `metadata` as (key id, value id) pairs: strings up to 256 bytes, numbers
