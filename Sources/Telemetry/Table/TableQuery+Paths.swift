@@ -22,10 +22,15 @@ extension TableQuery {
     /// log order): `keep` returns nil for an event the question does not need.
     private func paths(_ start: Int, _ end: Int, keep: (DayColumns, Int) -> PathAnalysis.Event?) -> [ArraySlice<PathAnalysis.Event>] {
         var kept: [(user: UInt32, event: PathAnalysis.Event)] = []
-        forEach(start, end) { day, d, i in
-            guard d.user[i] != DayColumns.none, var e = keep(d, i) else { return }
-            e.ts = Int64(day) * Milliseconds.day + Int64(d.ms[i])
-            kept.append((d.user[i], e))
+        let visits = needsVisitPages ? VisitPages(s, start, end) : nil
+        for day in start...max(start, end) where day <= end {
+            guard let d = s.days[day] else { continue }
+            let base = Int64(day) * Milliseconds.day
+            for i in 0..<d.count where d.user[i] != DayColumns.none && matches(d, i, visits: visits) {
+                guard var e = keep(d, i) else { continue }
+                e.ts = base + Int64(d.ms[i])
+                kept.append((d.user[i], e))
+            }
         }
         // Group by user with a counting sort (stable: log order within a user), then order each user's events by ts.
         var offsets = [Int](repeating: 0, count: s.users.count + 1)

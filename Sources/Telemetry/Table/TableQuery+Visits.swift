@@ -32,32 +32,37 @@ extension TableQuery {
         var last: [Int64] = []
         var events: [Int32] = []
         var pages: [Int32] = []
-        forEach(start, end) { day, d, i in
-            let session = d.session[i]
-            guard session != DayColumns.none else { return }
-            var v = Int(local[Int(session)])
-            if v == Int(UInt32.max) {
-                v = first.count
-                local[Int(session)] = UInt32(v)
-                first.append(.max)
-                last.append(.min)
-                events.append(0)
-                pages.append(0)
+        let visitPages = needsVisitPages ? VisitPages(s, start, end) : nil
+        for day in start...max(start, end) where day <= end {
+            guard let d = s.days[day] else { continue }
+            let base = Int64(day) * Milliseconds.day
+            for i in 0..<d.count where d.session[i] != DayColumns.none && matches(d, i, visits: visitPages) {
+                let session = Int(d.session[i])
+                var v = Int(local[session])
+                if v == Int(UInt32.max) {
+                    v = first.count
+                    local[session] = UInt32(v)
+                    first.append(.max)
+                    last.append(.min)
+                    events.append(0)
+                    pages.append(0)
+                }
+                let t = base + Int64(d.ms[i])
+                events[v] += 1
+                if d.type[i] == pageView { pages[v] += 1 }
+                if t < first[v] { first[v] = t }
+                if t > last[v] { last[v] = t }
             }
-            let t = Int64(day) * Milliseconds.day + Int64(d.ms[i])
-            events[v] += 1
-            if d.type[i] == pageView { pages[v] += 1 }
-            first[v] = min(first[v], t)
-            last[v] = max(last[v], t)
         }
-        var byDay: [Int: [(durationMs: Int64, pages: Int, bounced: Bool)]] = [:]
+        var byDay = [[(durationMs: Int64, pages: Int, bounced: Bool)]](repeating: [], count: max(0, end - start + 1))
         var all: [(durationMs: Int64, pages: Int, bounced: Bool)] = []
+        all.reserveCapacity(first.count)
         for v in first.indices {
             let visit = (durationMs: last[v] - first[v], pages: Int(pages[v]), bounced: events[v] == 1 && pages[v] == 1)
             all.append(visit)
-            byDay[Int(first[v] / Milliseconds.day), default: []].append(visit)
+            byDay[Int(first[v] / Milliseconds.day) - start].append(visit)
         }
-        let days = (start...max(start, end)).filter { $0 <= end }.map { ($0, VisitFigures(byDay[$0] ?? [])) }
+        let days = byDay.indices.map { (start + $0, VisitFigures(byDay[$0])) }
         return (VisitFigures(all), days)
     }
 }

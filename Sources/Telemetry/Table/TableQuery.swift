@@ -74,9 +74,6 @@ struct TableQuery {
         }
     }
 
-    /// The dates the table holds, ascending.
-    var dates: [Int] { s.days.keys.sorted() }
-
     // MARK: compiling
 
     static func canonical(_ value: String) -> [UInt8] {
