@@ -12,7 +12,8 @@ public struct AlertService: Service {
     static let slowRollupSeconds = 60.0
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        // Cancelled (a sibling service failed) as well as shut down: a cancelled sleep returns at once.
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             check()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.interval) }
         }

@@ -28,7 +28,8 @@ public final class RollupService: Service, Sendable {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        // Cancelled (a sibling service failed) as well as shut down: a cancelled sleep returns at once.
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             runDue()
             // Wake at least every minute, so a stepped wall clock is noticed soon; due ends come from the file, never twice.
             let wait = min(job.untilNext(now: now()), Milliseconds.minute)

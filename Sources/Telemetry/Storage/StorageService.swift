@@ -18,7 +18,8 @@ public struct StorageService: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        // Cancelled (a sibling service failed) as well as shut down: a cancelled sleep returns at once.
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let wait = nextWake(now: storage.now())
             try? await cancelWhenGracefulShutdown { try await sleep(wait) }
             tick()
