@@ -4,32 +4,39 @@ import HummingbirdCore
 import Logging
 import NIOCore
 
-/// The daemon: opens the data directory and serves it until SIGTERM or SIGINT.
+/// The daemon: opens every site's data directory and serves them until SIGTERM or SIGINT.
 public func buildApplication(_ configuration: TelemetryConfiguration, logger: Logger) throws -> some ApplicationProtocol {
-    let storage = try Storage.open(configuration, logger: logger, onFatal: { error in
+    let sites = try Sites.open(configuration, logger: logger, onFatal: { error in
         // The log's state is unknown after a failed fsync: exit so systemd restarts us and recovery runs.
         logger.critical("stopping: the event log failed", metadata: ["error": "\(error)"])
         Thread.sleep(forTimeInterval: 0.2)
         exit(70)
     })
-    return buildApplication(storage: storage, logger: logger, onServerRunning: { port in
-        logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)", "data_dir": "\(configuration.dataDirectory)"])
+    return buildApplication(sites: sites, logger: logger, onServerRunning: { port in
+        logger.info("listening", metadata: [
+            "host": "\(configuration.host)", "port": "\(port)", "data_dir": "\(configuration.dataDirectory)", "sites": "\(sites.all.count)",
+        ])
     })
 }
 
-/// The HTTP server over an opened storage, with the background services. Services stop in reverse order:
-/// the server first, then the watchdog, alerts, rollups and compression, and the storage last.
+/// The HTTP server over one opened storage (the single-site daemon most tests run).
 func buildApplication(
     storage: Storage, logger: Logger, limits: ServerLimits = .standard,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let configuration = storage.configuration
-    let rollups = RollupService(
-        job: RollupJob(configuration: configuration), index: storage.index, store: RollupStore(dataDirectory: configuration.dataDirectory),
-        aggregates: storage.aggregates, maintenance: storage.maintenance, now: storage.now, logger: logger, metrics: storage.metrics)
-    let alerts = AlertMonitor(now: storage.now, logger: logger)
+    buildApplication(sites: Sites(storage: storage, logger: logger), logger: logger, limits: limits, onServerRunning: onServerRunning)
+}
+
+/// The HTTP server over opened sites, with the background services. Services stop in reverse order:
+/// the server first, then the watchdog, alerts, rollups and compression, and the storages last.
+func buildApplication(
+    sites: Sites, logger: Logger, limits: ServerLimits = .standard,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let configuration = sites.configuration
+    let alerts = AlertMonitor(now: sites.now, logger: logger)
     var app = Application(
-        router: buildRouter(storage: storage, alerts: alerts),
+        router: buildRouter(sites: sites, alerts: alerts),
         server: .http1(configuration: .init(
             additionalChannelHandlers: [SlowClientGuard(headerTimeout: limits.headerTimeout, bodyTimeout: limits.bodyTimeout)],
             idleTimeout: limits.idleTimeout)),
@@ -42,40 +49,46 @@ func buildApplication(
             await onServerRunning(channel.localAddress?.port ?? 0)
         },
         logger: logger)
-    app.addServices(
-        StorageService(storage: storage), storage.maintenance, rollups,
-        AlertService(monitor: alerts, index: storage.index, rollups: rollups.stats, funnel: configuration.funnel, now: storage.now))
+    // Storages first, so they stop last.
+    for site in sites.all { app.addServices(StorageService(storage: site.storage)) }
+    for site in sites.all {
+        let storage = site.storage
+        app.addServices(
+            storage.maintenance, site.rollups,
+            AlertService(
+                monitor: alerts, site: sites.all.count > 1 ? site.id : nil, index: storage.index, rollups: site.rollups.stats,
+                funnel: storage.configuration.funnel, now: storage.now))
+    }
     if let notifier = SystemdNotifier() {
-        let writer = storage.writer
         app.addServices(SystemdService(
-            notifier: notifier, watchdog: SystemdNotifier.watchdogInterval(), isHealthy: { writer.isHealthy }, logger: logger))
+            notifier: notifier, watchdog: SystemdNotifier.watchdogInterval(), isHealthy: { sites.isHealthy }, logger: logger))
     }
     return app
 }
 
 /// Every route: the public event endpoint, health, metrics and static files, and the keyed analytics API.
-func buildRouter(storage: Storage, alerts: AlertMonitor) -> Router<TelemetryRequestContext> {
-    let configuration = storage.configuration
-    let (reader, now, directory, funnel) = (storage.reader, storage.now, configuration.dataDirectory, configuration.funnel)
+func buildRouter(sites: Sites, alerts: AlertMonitor) -> Router<TelemetryRequestContext> {
+    let configuration = sites.configuration
+    let now = sites.now
     let router = Router(context: TelemetryRequestContext.self)
-    router.add(middleware: RequestMetricsMiddleware(metrics: storage.metrics, alerts: alerts))
+    router.add(middleware: RequestMetricsMiddleware(metrics: sites.metrics, alerts: alerts))
     router.add(middleware: ErrorMiddleware())
     EventController(
-        ingestor: storage.ingestor, rateLimiter: RateLimiter(perSecond: configuration.rateLimit),
+        sites: sites, rateLimiter: RateLimiter(perSecond: configuration.rateLimit),
         clients: ClientAddress(trustedProxies: Set(configuration.trustedProxies)),
-        cors: CORSPolicy(origins: configuration.corsOrigins),
-        dimensions: DimensionSource(enabled: configuration.deriveDimensions, countries: storage.countries), now: now
+        cors: CORSPolicy(union: sites.all.map(\.cors)),
+        dimensions: DimensionSource(enabled: configuration.deriveDimensions, countries: sites.countries), now: now
     ).addRoutes(to: router)
-    HealthController(writer: storage.writer, startedAt: .now).addRoutes(to: router)
-    MetricsController(metrics: storage.metrics, index: storage.index, table: storage.table, dedup: storage.dedup, dataDirectory: directory).addRoutes(to: router)
+    HealthController(sites: sites, startedAt: .now).addRoutes(to: router)
+    MetricsController(sites: sites).addRoutes(to: router)
     StaticController(files: StaticFiles(directory: configuration.staticDirectory)).addRoutes(to: router)
-    let keyed = router.group("api/analytics").add(middleware: DashKeyMiddleware(auth: DashKeyAuth(keys: configuration.dashKeys)))
-    UsageController(reader: reader, rollups: RollupStore(dataDirectory: directory), funnel: funnel, now: now).addRoutes(to: keyed)
-    ReportsController(reader: reader, funnel: funnel, now: now).addRoutes(to: keyed)
-    DimensionsController(reader: reader, now: now).addRoutes(to: keyed)
-    UsersController(storage: storage).addRoutes(to: keyed)
-    ProductController(reader: reader, rawRetentionDays: configuration.rawRetentionDays, now: now)
-        .addRoutes(to: keyed)
+    let keyed = router.group("api/analytics").add(middleware: SiteAccessMiddleware(sites: sites))
+    SitesController(sites: sites).addRoutes(to: keyed)
+    UsageController(now: now).addRoutes(to: keyed)
+    ReportsController(now: now).addRoutes(to: keyed)
+    DimensionsController(now: now).addRoutes(to: keyed)
+    UsersController().addRoutes(to: keyed)
+    ProductController(now: now).addRoutes(to: keyed)
     AlertsController(monitor: alerts).addRoutes(to: keyed)
     return router
 }

@@ -10,7 +10,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var settings: SettingsOptions
 
     func run() async throws {
-        let config = try settings.configuration()
+        let config = try settings.configuration(perSite: false)
         var logger = Logger(label: "telemetryd")
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
         let app: any ApplicationProtocol

@@ -34,19 +34,27 @@ struct SettingsOptions: ParsableArguments {
         return (flags, positionals)
     }
 
-    /// The validated configuration, or one clear line on stderr and exit status 2.
-    func configuration() throws -> TelemetryConfiguration {
-        try configuration(positionals: []).configuration
+    /// The validated configuration, or one clear line on stderr and exit status 2. For a maintenance command
+    /// (`perSite`), `--site ID` narrows it to that site's data directory (docs/sites.md); without it, `default`.
+    func configuration(perSite: Bool = true) throws -> TelemetryConfiguration {
+        try configuration(positionals: [], perSite: perSite).configuration
     }
 
     /// The validated configuration and the `names.count` arguments that are not flags (e.g. `USER_ID`).
-    func configuration(positionals names: [String]) throws -> (configuration: TelemetryConfiguration, positionals: [String]) {
+    func configuration(positionals names: [String], perSite: Bool = true) throws -> (configuration: TelemetryConfiguration, positionals: [String]) {
         do {
-            let (flags, positionals) = try parse()
+            var (flags, positionals) = try parse()
             guard positionals.count == names.count else {
                 throw ConfigurationError(names.isEmpty ? "unexpected argument \"\(positionals[0])\"" : "expects \(names.joined(separator: " ")), given \(positionals.count) arguments")
             }
-            return (try TelemetryConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment), positionals)
+            let site = perSite ? flags.removeValue(forKey: "site")?.last : nil
+            let configuration = try TelemetryConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment)
+            guard perSite else { return (configuration, positionals) }
+            let id = site ?? SiteDefinition.defaultID
+            guard let definition = configuration.siteDefinitions.first(where: { $0.id == id }) else {
+                throw ConfigurationError("--site: unknown site \"\(id)\"" + (configuration.sites.isEmpty ? " (no --sites-file is set)" : ""))
+            }
+            return (configuration.forSite(definition), positionals)
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("telemetryd: \(error.description)\n".utf8))
             throw ExitCode(2)
@@ -55,5 +63,6 @@ struct SettingsOptions: ParsableArguments {
 }
 
 /// The settings every subcommand takes, for its `--help`.
-let settingsHelp = "SETTINGS (flag, environment variable, default; flags win over the environment, which wins over --config):\n"
+let settingsHelp = "--site ID: the site of the sites file to work on (maintenance commands; default: default).\n\n"
+    + "SETTINGS (flag, environment variable, default; flags win over the environment, which wins over --config):\n"
     + TelemetryConfiguration.helpText

@@ -7,6 +7,17 @@ struct CORSPolicy: Sendable {
 
     var allowsAny: Bool { origins.contains("*") }
 
+    func allows(_ origin: String) -> Bool { allowsAny || origins.contains(origin) }
+
+    /// The origins any of `policies` allows: what preflights and error answers name before the site is known.
+    init(union policies: [CORSPolicy]) {
+        origins = policies.contains(where: \.allowsAny) ? ["*"] : Array(Set(policies.flatMap(\.origins))).sorted()
+    }
+
+    init(origins: [String]) {
+        self.origins = origins
+    }
+
     func headers(for request: Request) -> HTTPFields {
         var h = HTTPFields()
         if allowsAny {

@@ -2,7 +2,6 @@ import Hummingbird
 
 /// Breakdowns and visits over the event table (docs/dimensions.md).
 struct DimensionsController: Sendable {
-    let reader: IndexReader
     let now: @Sendable () -> Int64
 
     func addRoutes(to group: RouterGroup<TelemetryRequestContext>) {
@@ -11,6 +10,7 @@ struct DimensionsController: Sendable {
     }
 
     @Sendable func breakdown(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let reader = try context.requireSite().reader
         let q = QueryParameters(request: request, now: now())
         guard let by = request.uri.queryParameters["by"] else {
             throw APIError(.badRequest, "by is required: one of \(Dimension.names.joined(separator: ", "))")
@@ -65,6 +65,7 @@ struct DimensionsController: Sendable {
     }
 
     @Sendable func visits(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let reader = try context.requireSite().reader
         let q = QueryParameters(request: request, now: now())
         let (end, days) = try q.window()
         let (start, last) = (end.dayNumber - days + 1, end.dayNumber)

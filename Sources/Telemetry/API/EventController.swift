@@ -4,7 +4,7 @@ import NIOCore
 
 /// `POST /api/analytics/event` and its preflight (docs/api.md).
 struct EventController: Sendable {
-    let ingestor: EventIngestor
+    let sites: Sites
     let rateLimiter: RateLimiter
     let clients: ClientAddress
     let cors: CORSPolicy
@@ -38,10 +38,19 @@ struct EventController: Sendable {
         let outcome: EventIngestor.Outcome
         do {
             let derived = dimensions.dimensions(userAgent: request.headers[.userAgent], client: client)
-            let prepared = try body.withUnsafeReadableBytes { raw in
-                try ingestor.prepare(raw.assumingMemoryBound(to: UInt8.self), dimensions: derived)
+            let batch = try body.withUnsafeReadableBytes { raw in
+                try sites.decode(raw.assumingMemoryBound(to: UInt8.self), dimensions: derived)
             }
-            outcome = try await ingestor.store(prepared)
+            let siteID = batch.site ?? SiteDefinition.defaultID
+            guard let site = sites.site(siteID) else {
+                throw APIError(.badRequest, sites.configuration.sites.isEmpty && batch.site != nil
+                    ? "unknown site \"\(siteID)\": this daemon has no sites file, so only \"default\""
+                    : "unknown site \"\(siteID)\"")
+            }
+            if let origin = request.headers[.origin], !site.cors.allows(origin) {
+                throw APIError(.forbidden, "origin \(origin) may not send events for site \"\(siteID)\"")
+            }
+            outcome = try await site.storage.ingestor.store(site.storage.ingestor.prepare(batch))
         } catch let error as BatchError {
             var apiError = APIError(error.kind == .tooLarge ? .contentTooLarge : .badRequest, error.message)
             if !error.rejected.isEmpty {

@@ -7,3 +7,8 @@ extension HTTPField.Name {
     /// The client chain added by a reverse proxy; trusted only from the configured proxies.
     static let xForwardedFor = Self("X-Forwarded-For")!
 }
+
+extension HTTPField.Name {
+    /// A read-only share token (docs/sites.md).
+    static let xShareToken = Self("X-Share-Token")!
+}

@@ -2,13 +2,13 @@ import Hummingbird
 
 /// `GET /health` (docs/api.md).
 struct HealthController: Sendable {
-    let writer: SegmentWriter
+    let sites: Sites
     let startedAt: ContinuousClock.Instant
 
     func addRoutes(to router: Router<TelemetryRequestContext>) {
         router.get("health") { _, _ in
             let uptime = startedAt.duration(to: .now).components.seconds
-            let healthy = writer.isHealthy
+            let healthy = sites.isHealthy
             let body = JSONWriter.build { w in
                 w.field("ok", healthy)
                 w.field("version", TelemetryVersion.current)

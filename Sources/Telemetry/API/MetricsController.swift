@@ -3,21 +3,23 @@ import NIOCore
 
 /// `GET /metrics`: Prometheus text; gauges that are cheap to sample are sampled at scrape time.
 struct MetricsController: Sendable {
-    let metrics: TelemetryMetrics
-    let index: DayIndex
-    let table: EventTable
-    let dedup: DedupCache
-    let dataDirectory: String
+    let sites: Sites
 
     func addRoutes(to router: Router<TelemetryRequestContext>) {
         router.get("metrics") { _, _ in
-            metrics.segments.record(FileSystem.list(dataDirectory).filter { SegmentName(fileName: $0) != nil }.count + 1)
-            metrics.indexUsers.record(index.userCount)
-            metrics.indexDays.record(index.dayCount)
-            metrics.indexMemoryBytes.record(index.memoryBytes)
-            metrics.tableEvents.record(table.eventCount)
-            metrics.tableMemoryBytes.record(table.memoryBytes)
-            metrics.dedupIds.record(dedup.count)
+            // Sampled gauges sum over the sites.
+            let metrics = sites.metrics
+            let storages = sites.all.map(\.storage)
+            func sum(_ value: (Storage) -> Int) -> Int { storages.reduce(0) { $0 + value($1) } }
+            metrics.segments.record(sum { s in
+                FileSystem.list(s.configuration.dataDirectory).filter { SegmentName(fileName: $0) != nil }.count + 1
+            })
+            metrics.indexUsers.record(sum { $0.index.userCount })
+            metrics.indexDays.record(storages.map(\.index.dayCount).max() ?? 0)
+            metrics.indexMemoryBytes.record(sum { $0.index.memoryBytes })
+            metrics.tableEvents.record(sum { $0.table.eventCount })
+            metrics.tableMemoryBytes.record(sum { $0.table.memoryBytes })
+            metrics.dedupIds.record(sum { $0.dedup.count })
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
         }

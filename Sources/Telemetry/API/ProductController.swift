@@ -2,8 +2,6 @@ import Hummingbird
 
 /// Retention cohorts, funnels and experiments (docs/api.md).
 struct ProductController: Sendable {
-    let reader: IndexReader
-    let rawRetentionDays: Int
     let now: @Sendable () -> Int64
 
     func addRoutes(to group: RouterGroup<TelemetryRequestContext>) {
@@ -15,6 +13,8 @@ struct ProductController: Sendable {
     func parameters(_ request: Request) -> QueryParameters { QueryParameters(request: request, now: now()) }
 
     @Sendable func retention(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let site = try context.requireSite()
+        let reader = site.reader
         let q = parameters(request)
         let weeks = try q.integer("weeks", default: 8, 1...52)
         let end = try q.end()
@@ -40,7 +40,8 @@ struct ProductController: Sendable {
     }
 
     /// The window of a raw-log analysis: within raw retention, or 400.
-    func rawWindow(_ q: QueryParameters) throws -> (CivilDate, CivilDate) {
+    func rawWindow(_ q: QueryParameters, site: Site) throws -> (CivilDate, CivilDate) {
+        let rawRetentionDays = site.configuration.rawRetentionDays
         let (end, days) = try q.window()
         guard days <= rawRetentionDays else {
             throw APIError(.badRequest, "days may not exceed the raw retention of \(rawRetentionDays) days for this analysis")
@@ -56,6 +57,8 @@ struct ProductController: Sendable {
     }
 
     @Sendable func funnel(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let site = try context.requireSite()
+        let reader = site.reader
         let q = parameters(request)
         let texts = (request.uri.queryParameters["steps"].map(String.init) ?? "").split(separator: ",")
         let steps = texts.compactMap(PathAnalysis.Step.init)
@@ -63,7 +66,7 @@ struct ProductController: Sendable {
             throw APIError(.badRequest, "steps must be 2 to 8 comma separated event_type or event_type:feature")
         }
         let within = try q.integer("within", default: 86_400, 1...(365 * 86_400))
-        let (start, end) = try rawWindow(q)
+        let (start, end) = try rawWindow(q, site: site)
         let reached = await reader.scan(try q.filter()) {
             $0.funnel(steps, start.dayNumber, end.dayNumber, withinMs: Int64(within) * Milliseconds.second)
         }
@@ -84,10 +87,12 @@ struct ProductController: Sendable {
     }
 
     @Sendable func experiment(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let site = try context.requireSite()
+        let reader = site.reader
         let q = parameters(request)
         let name = try context.parameters.decoded("name")
         let goal = try step(request.uri.queryParameters["goal"].map(String.init) ?? "conversion", name: "goal")
-        let (start, end) = try rawWindow(q)
+        let (start, end) = try rawWindow(q, site: site)
         let variants = await reader.scan(try q.filter()) { $0.experiment(name, goal: goal, start.dayNumber, end.dayNumber) }
         let control = variants.first { $0.name == "control" } ?? variants.first
         return .json(JSONWriter.build { w in

@@ -3,8 +3,6 @@ import NIOCore
 
 /// Trends, hours, live and the CSV exports (docs/api.md).
 struct ReportsController: Sendable {
-    let reader: IndexReader
-    let funnel: [String]
     let now: @Sendable () -> Int64
 
     func addRoutes(to group: RouterGroup<TelemetryRequestContext>) {
@@ -22,6 +20,8 @@ struct ReportsController: Sendable {
     }
 
     @Sendable func trends(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let site = try context.requireSite()
+        let reader = site.reader
         let (end, days, filter) = try window(request)
         // The 28-day averages and week-over-week changes reach 34 days before the window.
         let series = filter.isEmpty
@@ -47,6 +47,8 @@ struct ReportsController: Sendable {
     }
 
     @Sendable func hours(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let site = try context.requireSite()
+        let reader = site.reader
         let (end, days, filter) = try window(request)
         let grid = filter.isEmpty
             ? await reader.read { $0.hours(end: end, days: days) }
@@ -55,6 +57,8 @@ struct ReportsController: Sendable {
     }
 
     @Sendable func live(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let site = try context.requireSite()
+        let reader = site.reader
         let t = now()
         let live = await reader.read { $0.live(now: t) }
         return .json(JSONWriter.build { w in
@@ -68,7 +72,10 @@ struct ReportsController: Sendable {
     }
 
     @Sendable func exportCSV(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let site = try context.requireSite()
+        let reader = site.reader
         let (end, days, filter) = try window(request)
+        let funnel = site.funnel
         var csv = CSV()
         csv.row(["date", "users", "new_users", "events"] + funnel)
         let series = await reader.daily(end: end, days: days, funnel: funnel, filter: filter)
@@ -82,12 +89,14 @@ struct ReportsController: Sendable {
     /// Events and distinct users per feature, from the event table (exact within raw retention); without a
     /// filter, the events come from the day index, exact for 365 days.
     @Sendable func featuresCSV(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let site = try context.requireSite()
+        let reader = site.reader
         let (end, days, filter) = try window(request)
         let (start, last) = (end.dayNumber - days + 1, end.dayNumber)
         let features = await reader.scan(filter) { $0.features(start, last) }
         var rows = features
         if filter.isEmpty {
-            let funnel = self.funnel
+            let funnel = site.funnel
             let users = Dictionary(features.map { ($0.name, $0.users) }, uniquingKeysWith: max)
             let events = await reader.read { $0.usage(end: end, days: days, top: Int.max, funnel: funnel) }.featureUsage
             rows = events.map { (name: $0.0, events: $0.1, users: users[$0.0] ?? 0) }

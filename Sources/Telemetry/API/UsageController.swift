@@ -2,9 +2,6 @@ import Hummingbird
 
 /// The keyed analytics endpoints over the day index (docs/api.md).
 struct UsageController: Sendable {
-    let reader: IndexReader
-    let rollups: RollupStore
-    let funnel: [String]
     let now: @Sendable () -> Int64
 
     func addRoutes(to group: RouterGroup<TelemetryRequestContext>) {
@@ -16,12 +13,14 @@ struct UsageController: Sendable {
     func parameters(_ request: Request) -> QueryParameters { QueryParameters(request: request, now: now()) }
 
     @Sendable func usage(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let site = try context.requireSite()
+        let reader = site.reader
         let q = parameters(request)
         let days = try q.integer("days", default: 30, 1...365)
         let top = try q.integer("top", default: 50, 1...1000)
         let end = try q.end()
         let filter = try q.filter()
-        let funnel = self.funnel
+        let funnel = site.funnel
         let report = filter.isEmpty
             ? await reader.read { $0.usage(end: end, days: days, top: top, funnel: funnel) }
             : await reader.scan(filter) { t in
@@ -35,9 +34,11 @@ struct UsageController: Sendable {
     }
 
     @Sendable func daily(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let site = try context.requireSite()
+        let reader = site.reader
         let q = parameters(request)
         let (end, days) = try q.window()
-        let series = await reader.daily(end: end, days: days, funnel: funnel, filter: try q.filter())
+        let series = await reader.daily(end: end, days: days, funnel: site.funnel, filter: try q.filter())
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.key("days")
@@ -56,10 +57,11 @@ struct UsageController: Sendable {
     }
 
     @Sendable func rollupHistory(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
+        let site = try context.requireSite()
         let q = parameters(request)
         let days = try q.integer("days", default: 30, 1...3650)
         let oldest = q.today.adding(days: -days)
-        let lines = rollups.read().filter { $0.end >= oldest }
+        let lines = site.rollupStore.read().filter { $0.end >= oldest }
         return .json(#"{"ok":true,"rollups":["# + lines.map(\.text).joined(separator: ",") + "]}")
     }
 }

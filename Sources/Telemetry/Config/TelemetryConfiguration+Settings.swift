@@ -94,6 +94,9 @@ extension TelemetryConfiguration {
             }
             c.geoipDatabase = v
         },
+        Setting(flag: "sites-file", environment: "TELEMETRY_SITES_FILE", defaultValue: nil, help: "JSON file declaring several sites (id, origins, dash keys, raw retention), each in <data-dir>/sites/<id>/.") { c, v throws(ConfigurationError) in
+            c.sites = v.isEmpty ? [] : try SitesFile.read(v)
+        },
         Setting(flag: "log-level", environment: "TELEMETRY_LOG_LEVEL", defaultValue: "info", help: "trace, debug, info, notice, warning, error or critical.") { c, v throws(ConfigurationError) in
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
             guard levels.contains(v.lowercased()) else {

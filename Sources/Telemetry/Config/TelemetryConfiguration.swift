@@ -26,6 +26,8 @@ public struct TelemetryConfiguration: Sendable, Equatable {
     public var logLevel = ""
     public var deriveDimensions = true
     public var geoipDatabase: String?
+    /// The sites of `--sites-file`; empty = the one `default` site in the data directory.
+    public var sites: [SiteDefinition] = []
 
     /// The documented defaults.
     public init() {

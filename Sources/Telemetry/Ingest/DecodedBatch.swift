@@ -16,6 +16,10 @@ public struct DecodedBatch: Sendable {
     public var ignored = 0
     public var duplicates = 0
     public var rejected: [Rejection] = []
+    /// The batch's `"site"`, nil when it names none (the default site).
+    public var site: String?
+    /// When the batch was received, epoch ms.
+    public var receivedAt: Int64 = 0
 
     public struct Rejection: Sendable, Equatable {
         public var index: Int

@@ -107,6 +107,8 @@ public struct EventDecoder: Sendable {
         var sentAt: Int64?
         var sawEvents = false
         var sawSentAt = false
+        var site: String?
+        var sawSite = false
         do {
             guard s.peek() == UInt8(ascii: "{") else {
                 throw BatchError(kind: .badRequest, message: "body must be a JSON object with an \"events\" array")
@@ -142,6 +144,20 @@ public struct EventDecoder: Sendable {
                     case .invalid:
                         throw BatchError(kind: .badRequest, message: "sent_at must be an RFC 3339 timestamp or epoch milliseconds")
                     }
+                } else if name.elementsEqual("site".utf8) {
+                    guard !sawSite else { throw BatchError(kind: .badRequest, message: "duplicate key \"site\"") }
+                    sawSite = true
+                    if s.peek() == UInt8(ascii: "n") {
+                        try s.skipValue(depth: 1)
+                    } else {
+                        guard s.peek() == UInt8(ascii: "\"") else { throw BatchError(kind: .badRequest, message: "site must be a site id string") }
+                        let span = try s.scanString()
+                        let text = String(decoding: span.hasEscapes ? JSONString.unescape(body, span) : Array(body[span.start..<span.end]), as: UTF8.self)
+                        guard SiteDefinition.isValid(id: text) else {
+                            throw BatchError(kind: .badRequest, message: "site must match ^[a-z0-9][a-z0-9_-]{0,31}$")
+                        }
+                        site = text
+                    }
                 } else {
                     try s.skipValue(depth: 1)
                 }
@@ -158,8 +174,10 @@ public struct EventDecoder: Sendable {
             throw BatchError(kind: .badRequest, message: "body must be a JSON object with an \"events\" array")
         }
         guard !pending.isEmpty else { throw BatchError(kind: .badRequest, message: "\"events\" must not be empty") }
-        let batch = emit(pending, spans: spans, body: body, receivedAt: receivedAt, skew: sentAt.map { receivedAt - $0 } ?? 0,
+        var batch = emit(pending, spans: spans, body: body, receivedAt: receivedAt, skew: sentAt.map { receivedAt - $0 } ?? 0,
                          dimensions: dimensions)
+        batch.site = site
+        batch.receivedAt = receivedAt
         if batch.records.isEmpty && batch.ignored == 0 {
             throw BatchError(kind: .badRequest, message: "no valid event in the batch", rejected: batch.rejected)
         }

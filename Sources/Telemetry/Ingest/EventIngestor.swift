@@ -26,17 +26,25 @@ public struct EventIngestor: Sendable {
         var reserved: [UInt64]
     }
 
-    /// Decodes `body` and sets repeats aside; throws `BatchError` for a refused body.
-    public func prepare(_ body: UnsafeBufferPointer<UInt8>, dimensions: RequestDimensions = .none) throws(BatchError) -> Prepared {
-        let receivedAt = now()
-        var batch: DecodedBatch
+    /// Decodes `body`; throws `BatchError` for a refused body.
+    public func decode(_ body: UnsafeBufferPointer<UInt8>, dimensions: RequestDimensions = .none) throws(BatchError) -> DecodedBatch {
         do {
-            batch = try decoder.decode(body, receivedAt: receivedAt, dimensions: dimensions)
+            return try decoder.decode(body, receivedAt: now(), dimensions: dimensions)
         } catch {
             stats.count(rejected: max(1, error.rejected.count))
             throw error
         }
-        let (duplicates, reserved) = dedup.reserve(batch, now: receivedAt)
+    }
+
+    /// Decodes `body` and sets repeats aside; throws `BatchError` for a refused body.
+    public func prepare(_ body: UnsafeBufferPointer<UInt8>, dimensions: RequestDimensions = .none) throws(BatchError) -> Prepared {
+        prepare(try decode(body, dimensions: dimensions))
+    }
+
+    /// Sets a decoded batch's repeats aside (this site's dedup window) and reserves its new ids.
+    public func prepare(_ decoded: DecodedBatch) -> Prepared {
+        var batch = decoded
+        let (duplicates, reserved) = dedup.reserve(batch, now: batch.receivedAt)
         batch.remove(indices: duplicates)
         batch.duplicates = duplicates.count
         return Prepared(batch: batch, reserved: reserved)

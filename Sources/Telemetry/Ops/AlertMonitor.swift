@@ -7,6 +7,8 @@ import Synchronization
 public final class AlertMonitor: Sendable {
     public struct Alert: Sendable, Equatable {
         public var kind: String
+        /// The site a per-site condition (traffic drop, slow rollup) is about; nil for the daemon's own.
+        public var site: String? = nil
         public var message: String
         public var since: Int64
         public var value: Double
@@ -50,10 +52,10 @@ public final class AlertMonitor: Sendable {
     public var active: [Alert] { state.withLock { Array($0.active.values).sorted { $0.since < $1.since } } }
 
     /// Sets a condition checked elsewhere: it starts (logged) when it first fires, and ends (logged) when it stops.
-    func set(kind: String, firing: Bool, value: Double, threshold: Double, since: Int64, message: String) {
+    func set(kind: String, site: String? = nil, firing: Bool, value: Double, threshold: Double, since: Int64, message: String) {
         var events: [(Bool, Alert)] = []
         state.withLock { s in
-            evaluate(&s, &events, kind: kind, firing: firing, value: value, threshold: threshold, at: since, message: message)
+            evaluate(&s, &events, kind: kind, site: site, firing: firing, value: value, threshold: threshold, at: since, message: message)
         }
         log(events)
     }
@@ -88,22 +90,23 @@ public final class AlertMonitor: Sendable {
     private func log(_ events: [(Bool, Alert)]) {
         for (firing, alert) in events {
             if firing {
-                logger.warning("alert", metadata: ["kind": "\(alert.kind)", "value": "\(alert.value)", "threshold": "\(alert.threshold)", "message": "\(alert.message)"])
+                logger.warning("alert", metadata: ["kind": "\(alert.kind)", "site": "\(alert.site ?? "-")", "value": "\(alert.value)", "threshold": "\(alert.threshold)", "message": "\(alert.message)"])
             } else {
                 logger.info("alert resolved", metadata: ["kind": "\(alert.kind)"])
             }
         }
     }
 
-    private func evaluate(_ s: inout State, _ events: inout [(Bool, Alert)], kind: String, firing: Bool, value: Double,
-                          threshold: Double, at: Int64, message: String) {
-        if firing, s.active[kind] == nil {
-            let alert = Alert(kind: kind, message: message, since: at, value: value, threshold: threshold)
-            s.active[kind] = alert
+    private func evaluate(_ s: inout State, _ events: inout [(Bool, Alert)], kind: String, site: String? = nil, firing: Bool,
+                          value: Double, threshold: Double, at: Int64, message: String) {
+        let key = site.map { "\(kind)/\($0)" } ?? kind
+        if firing, s.active[key] == nil {
+            let alert = Alert(kind: kind, site: site, message: message, since: at, value: value, threshold: threshold)
+            s.active[key] = alert
             events.append((true, alert))
         } else if firing {
-            s.active[kind]?.value = value
-        } else if let alert = s.active.removeValue(forKey: kind) {
+            s.active[key]?.value = value
+        } else if let alert = s.active.removeValue(forKey: key) {
             events.append((false, alert))
         }
     }

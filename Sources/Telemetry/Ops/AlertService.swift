@@ -4,6 +4,8 @@ import ServiceLifecycle
 /// logged when they start and end whether or not anyone asks `/api/analytics/alerts`.
 public struct AlertService: Service {
     let monitor: AlertMonitor
+    /// The site whose traffic and rollups this service watches; nil when the daemon has only one.
+    let site: String?
     let index: DayIndex
     let rollups: RollupStats
     let funnel: [String]
@@ -26,11 +28,11 @@ public struct AlertService: Service {
         let yesterday = Double(days[7].events)
         let baseline = Double(days[0..<7].reduce(0) { $0 + $1.events }) / 7
         monitor.set(
-            kind: "traffic_drop", firing: baseline >= 100 && yesterday < baseline / 2, value: yesterday, threshold: baseline / 2,
+            kind: "traffic_drop", site: site, firing: baseline >= 100 && yesterday < baseline / 2, value: yesterday, threshold: baseline / 2,
             since: today.startMilliseconds, message: "yesterday's events are under half the mean of the 7 days before")
         let rollup = rollups.values.withLock { $0 }
         monitor.set(
-            kind: "slow_rollup", firing: rollup.lastSuccess != nil && rollup.lastSeconds > Self.slowRollupSeconds,
+            kind: "slow_rollup", site: site, firing: rollup.lastSuccess != nil && rollup.lastSeconds > Self.slowRollupSeconds,
             value: rollup.lastSeconds, threshold: Self.slowRollupSeconds, since: rollup.lastSuccess ?? now(),
             message: "the last daily rollup took over 60 s")
     }

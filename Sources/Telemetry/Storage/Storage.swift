@@ -35,7 +35,7 @@ public final class Storage: Sendable {
     public static func open(
         _ configuration: TelemetryConfiguration, logger: Logger,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-        io: any SegmentIO = PosixSegmentIO(),
+        io: any SegmentIO = PosixSegmentIO(), metrics: TelemetryMetrics = TelemetryMetrics(), countries: CountryDatabase? = nil,
         onFatal: @escaping @Sendable (StorageError) -> Void = { _ in }
     ) throws -> Storage {
         let directory = configuration.dataDirectory
@@ -47,7 +47,7 @@ public final class Storage: Sendable {
         }
         guard let lock else { throw OpenError(description: "another telemetryd serve is using \(directory)") }
         do {
-            return try Storage(configuration, lock: lock, logger: logger, now: now, io: io, onFatal: onFatal)
+            return try Storage(configuration, lock: lock, logger: logger, now: now, io: io, metrics: metrics, countries: countries, onFatal: onFatal)
         } catch {
             lock.release()
             throw OpenError(description: "cannot open data directory \(directory): \(error)")
@@ -56,14 +56,13 @@ public final class Storage: Sendable {
 
     private init(
         _ configuration: TelemetryConfiguration, lock: DataDirectoryLock, logger: Logger, now: @escaping @Sendable () -> Int64,
-        io: any SegmentIO, onFatal: @escaping @Sendable (StorageError) -> Void
+        io: any SegmentIO, metrics: TelemetryMetrics, countries: CountryDatabase?, onFatal: @escaping @Sendable (StorageError) -> Void
     ) throws {
         self.configuration = configuration
         self.lock = lock
         self.logger = logger
         self.now = now
         let directory = configuration.dataDirectory
-        let metrics = TelemetryMetrics()
         self.metrics = metrics
         recovery = try LogRecovery(directory: directory, logger: logger).run()
         let dedup = DedupCache(windowSeconds: configuration.dedupWindowSeconds, maxIds: configuration.dedupMaxIds)
@@ -93,11 +92,7 @@ public final class Storage: Sendable {
             ready: { await table.waitUntilLoaded() }, isReady: { table.isLoaded }, onDelete: { table.dropSegments($0) })
         self.maintenance = maintenance
         for name in recovery.uncompressed { maintenance.enqueue(name) }
-        countries = try configuration.geoipDatabase.map { path in
-            let database = try CountryDatabase(path: path)
-            logger.info("country database loaded", metadata: ["type": "\(database.databaseType)"])
-            return database
-        }
+        self.countries = try countries ?? configuration.geoipDatabase.map { try CountryDatabase(path: $0) }
         applier = IndexApplier(index: index, table: table)
         writer = try SegmentWriter(
             options: .init(directory: directory, durability: configuration.durability, rotateBytes: configuration.rotateBytes, io: io),
@@ -105,9 +100,6 @@ public final class Storage: Sendable {
             onRotate: { maintenance.enqueue($0) }, onFatal: onFatal)
         ingestor = EventIngestor(writer: writer, dedup: dedup, stats: IngestStats(metrics: metrics), now: now)
         scans = ScanPool()
-        if configuration.dashKeys.isEmpty {
-            logger.warning("no dash key configured: the usage API answers 503 until one is set (--dash-key)")
-        }
     }
 
     /// Finishes the batches handed over, closes the log, applies the last commits to the index, saves the dedup

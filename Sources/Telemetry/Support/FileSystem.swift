@@ -42,11 +42,29 @@ public enum FileSystem {
         return stat(path, &st) == 0 ? Int(st.st_size) : nil
     }
 
+    /// What changes when a file is replaced or rewritten: inode, size and modification time.
+    struct Stamp: Equatable, Sendable {
+        var inode: UInt64
+        var size: Int64
+        var modified: Int64
+    }
+
+    static func stamp(_ path: String) -> Stamp? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Stamp(inode: UInt64(st.st_ino), size: Int64(st.st_size), modified: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+    }
+
     public static func list(_ directory: String) -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
     }
 
+    /// Creates `path` and any missing parent (a site's `<data-dir>/sites/<id>`).
     public static func makeDirectory(_ path: String) throws {
+        if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
+        let parent = (path as NSString).deletingLastPathComponent
+        guard errno == ENOENT, !parent.isEmpty, parent != path else { throw FileError("mkdir", path) }
+        try makeDirectory(parent)
         guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw FileError("mkdir", path) }
     }
 

@@ -40,11 +40,11 @@ import Testing
             _ = try await storage.ingestor.ingest(Array(#"{"events":[\#(events[chunk..<min(events.count, chunk + 100)].joined(separator: ","))]}"#.utf8))
         }
         let monitor = AlertMonitor(now: clock.now, logger: quietLogger)
-        let service = AlertService(monitor: monitor, index: await storage.currentIndex(), rollups: storage.rollupService().stats,
+        let service = AlertService(monitor: monitor, site: nil, index: await storage.currentIndex(), rollups: storage.rollupService().stats,
                                    funnel: storage.configuration.funnel, now: clock.now)
         service.check()
         #expect(monitor.active.map(\.kind) == ["traffic_drop"])
-        try await Application(router: buildRouter(storage: storage, alerts: monitor)).test(.router) { client in
+        try await Application(router: buildRouter(sites: Sites(storage: storage, logger: quietLogger), alerts: monitor)).test(.router) { client in
             let r = try await client.execute(uri: "/api/analytics/alerts", method: .get, headers: [.init("X-Dash-Key")!: "test-key"])
             #expect(r.status == .ok)
             #expect(String(buffer: r.body).contains(#""kind":"traffic_drop""#))

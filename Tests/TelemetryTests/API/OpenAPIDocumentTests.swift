@@ -28,7 +28,7 @@ import Testing
         let dir = TempDirectory()
         let app = try Storage.open(testConfiguration(dir), logger: quietLogger)
         defer { app.close() }
-        let routes = Set(buildRouter(storage: app, alerts: AlertMonitor(now: app.now, logger: quietLogger)).routes.map { route -> String in
+        let routes = Set(buildRouter(sites: Sites(storage: app, logger: quietLogger), alerts: AlertMonitor(now: app.now, logger: quietLogger)).routes.map { route -> String in
             let path = route.path.description
                 .replacingOccurrences(of: "**", with: "{path}")
                 .split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
