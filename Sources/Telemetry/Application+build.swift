@@ -84,6 +84,7 @@ func buildRouter(sites: Sites, alerts: AlertMonitor) -> Router<TelemetryRequestC
     StaticController(files: StaticFiles(directory: configuration.staticDirectory)).addRoutes(to: router)
     let keyed = router.group("api/analytics").add(middleware: SiteAccessMiddleware(sites: sites))
     SitesController(sites: sites).addRoutes(to: keyed)
+    ShareController(sites: sites).addRoutes(to: keyed)
     UsageController(now: now).addRoutes(to: keyed)
     ReportsController(now: now).addRoutes(to: keyed)
     DimensionsController(now: now).addRoutes(to: keyed)

@@ -80,3 +80,45 @@ struct SitesController: Sendable {
         }
     }
 }
+
+/// `/api/analytics/share`: a site's read-only share tokens, created, listed and revoked with a dash key.
+struct ShareController: Sendable {
+    let sites: Sites
+
+    func addRoutes(to group: RouterGroup<TelemetryRequestContext>) {
+        group.post("share") { _, context in
+            let site = try context.requireSite()
+            let token = try sites.shareTokens.create(site: site.id, now: sites.now())
+            return Response.json(JSONWriter.build { w in
+                w.field("ok", true)
+                w.field("site", site.id)
+                w.field("token", token)
+            }, status: .created)
+        }
+        group.get("share") { _, context in
+            let site = try context.requireSite()
+            return Response.json(JSONWriter.build { w in
+                w.field("ok", true)
+                w.key("tokens")
+                w.array { w in
+                    for e in sites.shareTokens.entries where e.site == site.id {
+                        w.object { w in
+                            w.field("id", e.id)
+                            w.field("site", e.site)
+                            w.field("created", Timestamp.secondsString(e.created * 1000))
+                        }
+                    }
+                }
+            })
+        }
+        group.delete("share/:id") { _, context in
+            let site = try context.requireSite()
+            let id = try context.parameters.decoded("id")
+            guard sites.shareTokens.entries.contains(where: { $0.site == site.id && ($0.id == id || $0.digest == ShareTokenStore.hex(ShareTokenStore.digest(id))) }) else {
+                throw APIError(.notFound, "no such share token for site \"\(site.id)\"")
+            }
+            let removed = try sites.shareTokens.revoke(id)
+            return Response.json(#"{"ok":true,"revoked":\#(removed)}"#)
+        }
+    }
+}
