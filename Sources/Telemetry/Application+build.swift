@@ -77,7 +77,8 @@ func buildRouter(sites: Sites, alerts: AlertMonitor) -> Router<TelemetryRequestC
         sites: sites, rateLimiter: RateLimiter(perSecond: configuration.rateLimit),
         clients: ClientAddress(trustedProxies: Set(configuration.trustedProxies)),
         cors: CORSPolicy(union: sites.all.map(\.cors)),
-        dimensions: DimensionSource(enabled: configuration.deriveDimensions, countries: sites.countries), now: now
+        dimensions: DimensionSource(enabled: configuration.deriveDimensions, countries: sites.countries),
+        bots: BotFilter(keep: configuration.keepBots, maxPerSecond: configuration.botSessionRate, metrics: sites.metrics), now: now
     ).addRoutes(to: router)
     HealthController(sites: sites, startedAt: .now).addRoutes(to: router)
     MetricsController(sites: sites).addRoutes(to: router)

@@ -24,6 +24,10 @@ struct SettingsOptions: ParsableArguments {
             if let equals = name.firstIndex(of: "=") {
                 value = String(name[name.index(after: equals)...])
                 name = String(name[..<equals])
+            } else if TelemetryConfiguration.settings.contains(where: { $0.flag == name && $0.isSwitch }),
+                i == arguments.count || !["on", "off", "true", "false", "yes", "no", "1", "0"].contains(arguments[i].lowercased())
+            {
+                value = "on"  // `--keep-bots` alone
             } else {
                 guard i < arguments.count else { throw ConfigurationError("--\(name) needs a value") }
                 value = arguments[i]

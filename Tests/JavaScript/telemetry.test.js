@@ -446,3 +446,17 @@ test('a referrer longer than the server accepts is cut to 2048 characters, so th
   await flushMicrotasks();
   assert.equal(sentEvents(c)[0].referrer, referrer.slice(0, 2048));
 });
+
+test('data-site names the site of every batch, and a driven browser says so', async () => {
+  const clock = fakeClock();
+  const c = load({ clock, attrs: { site: 'blog' }, nav: { webdriver: true } });
+  clock.tick(1000);
+  await flushMicrotasks();
+  assert.equal(c.sent[0].site, 'blog');
+  assert.equal(c.sent[0].webdriver, true);
+  const plain = load({ clock: fakeClock() });
+  plain.clock.tick(1000);
+  await flushMicrotasks();
+  assert.equal('site' in plain.sent[0], false);
+  assert.equal('webdriver' in plain.sent[0], false);
+});

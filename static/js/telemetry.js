@@ -7,21 +7,26 @@
   var cfg = {
     endpoint: attr('endpoint') || '/api/analytics/event',
     debounceMs: +attr('debounce') || 1000,
-    maxQueue: +attr('max-queue') || 100
+    maxQueue: +attr('max-queue') || 100,
+    site: attr('site')
   };
   var off = tag && tag.hasAttribute('data-respect-privacy-signals') &&
     (nav.globalPrivacyControl || nav.doNotTrack == '1' || w.doNotTrack == '1');
   var UID = 'echopilot_uid', KEY = 'echopilot_queue', SID = 'echopilot_sid';
-  // buf: not yet sent; retry: failed, waiting for backoff; fly: sent, not yet acknowledged.
+  // buf: unsent; retry: failed; fly: sent, unanswered.
   var buf = [], retry = [], fly = {}, drops = 0, attempt = 0, timer, retryTimer, loaded, db, sess = {}, seen = {};
   var uid = safe(function () { return localStorage.getItem(UID); });
 
   function safe(f, a, b, c) { try { return f(a, b, c); } catch (e) { } }
+  // webdriver: a driven browser (a bot)
+  function pack(e) {
+    return JSON.stringify({ sent_at: new Date().toISOString(), site: cfg.site || void 0, webdriver: nav.webdriver || void 0, events: e });
+  }
   function id() {
     var c = w.crypto;
     return c && c.randomUUID ? c.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2);
   }
-  // Per tab (sessionStorage, else memory); renewed after 30 minutes without an event.
+  // Per tab; renewed after 30 idle minutes.
   function session() {
     var now = Date.now(), s = safe(function () { return JSON.parse(sessionStorage.getItem(SID)); }) || sess;
     if (!(now - s.t < 18e5)) s = { i: id() };
@@ -32,7 +37,7 @@
   }
   function flying() { var all = []; for (var k in fly) all = all.concat(fly[k]); return all; }
 
-  // Persistence: IndexedDB, or localStorage where IndexedDB is missing or fails.
+  // IndexedDB, else localStorage.
   function state() { return JSON.stringify({ b: buf, r: retry.concat(flying()), d: drops }); }
   function save() {
     if (!loaded) return;
@@ -42,7 +47,6 @@
   }
   function restore(s) {
     var o = safe(JSON.parse, s || '{}') || {};
-    // Earlier pages' events go first; the server drops ids it has.
     buf = (o.b || []).concat(buf);
     retry = (o.r || []).concat(retry);
     drops += o.d || 0;
@@ -79,7 +83,6 @@
     schedule(cfg.debounceMs);
   }
 
-  // Sends one batch; resolves once answered or failed.
   function send(events) {
     var key = id();
     fly[key] = events;
@@ -95,7 +98,7 @@
     };
     return fetch(cfg.endpoint, {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, credentials: 'omit',
-      body: JSON.stringify({ sent_at: new Date().toISOString(), events: events })
+      body: pack(events)
     }).then(function (r) {
       var s = r.status;
       done(s < 300, s == 429 || s >= 500, +r.headers.get('Retry-After'));
@@ -127,11 +130,11 @@
     return chunks(retryTimer ? batch : retry.splice(0).concat(batch)).then(function () { });
   }
 
-  // On leaving, beacons carry all unacknowledged events; they stay queued until a send is answered.
+  // Beacons on leaving; events stay queued until a send is answered.
   function leave() {
     var all = retry.concat(flying(), buf), i = 0, n = 100, body;
     while (i < all.length) {
-      body = JSON.stringify({ sent_at: new Date().toISOString(), events: all.slice(i, i + n) });
+      body = pack(all.slice(i, i + n));
       if (body.length > 60000 && n > 1) { n = n >> 1; continue; }
       var blob = new Blob([body], { type: 'text/plain' });
       if (!(nav.sendBeacon && safe(function () { return nav.sendBeacon(cfg.endpoint, blob); })))
@@ -149,7 +152,7 @@
     }
   }
 
-  // The first page view has the referrer (other hosts) and a campaign query.
+  // The first page view: referrer and campaign query.
   function pageView(r) {
     var p = location.pathname, q = location.search;
     track('page_view', p.split('/')[1] || 'home', null, r && r.split('/')[2] != location.host && r.slice(0, 2048),

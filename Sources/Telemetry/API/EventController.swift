@@ -9,6 +9,7 @@ struct EventController: Sendable {
     let clients: ClientAddress
     let cors: CORSPolicy
     let dimensions: DimensionSource
+    let bots: BotFilter
     let now: @Sendable () -> Int64
 
     func addRoutes(to router: Router<TelemetryRequestContext>) {
@@ -37,8 +38,11 @@ struct EventController: Sendable {
         }
         let outcome: EventIngestor.Outcome
         do {
-            let derived = dimensions.dimensions(userAgent: request.headers[.userAgent], client: client)
-            let batch = try body.withUnsafeReadableBytes { raw in
+            let userAgent = request.headers[.userAgent]
+            let botReason = bots.requestReason(userAgent: userAgent)
+            var derived = dimensions.dimensions(userAgent: userAgent, client: client)
+            if botReason != nil && bots.keep { derived = derived.markedAsBot() }
+            var batch = try body.withUnsafeReadableBytes { raw in
                 try sites.decode(raw.assumingMemoryBound(to: UInt8.self), dimensions: derived)
             }
             let siteID = batch.site ?? SiteDefinition.defaultID
@@ -50,6 +54,7 @@ struct EventController: Sendable {
             if let origin = request.headers[.origin], !site.cors.allows(origin) {
                 throw APIError(.forbidden, "origin \(origin) may not send events for site \"\(siteID)\"")
             }
+            bots.apply(to: &batch, request: botReason, site: siteID)
             outcome = try await site.storage.ingestor.store(site.storage.ingestor.prepare(batch))
         } catch let error as BatchError {
             var apiError = APIError(error.kind == .tooLarge ? .contentTooLarge : .badRequest, error.message)
@@ -67,6 +72,7 @@ struct EventController: Sendable {
             w.field("logged", outcome.logged)
             if outcome.ignored > 0 { w.field("ignored", outcome.ignored) }
             if outcome.duplicates > 0 { w.field("duplicates", outcome.duplicates) }
+            if outcome.bots > 0 { w.field("bots", outcome.bots) }
             if !outcome.rejected.isEmpty { Self.writeRejected(outcome.rejected, &w) }
         }
         return .json(text)

@@ -79,11 +79,7 @@ extension TelemetryConfiguration {
             c.dedupMaxIds = try integer(v, 0...1_000_000_000)
         },
         Setting(flag: "dimensions", environment: "TELEMETRY_DIMENSIONS", defaultValue: "on", help: "on: derive page, referrer, campaign, browser, system, device and country at ingest; off: store events as sent.") { c, v throws(ConfigurationError) in
-            switch v.lowercased() {
-            case "on", "true", "1": c.deriveDimensions = true
-            case "off", "false", "0": c.deriveDimensions = false
-            default: throw ConfigurationError("must be on or off, not \"\(v)\"")
-            }
+            c.deriveDimensions = try onOff(v)
         },
         Setting(flag: "geoip-db", environment: "TELEMETRY_GEOIP_DB", defaultValue: nil, help: "MaxMind-format country database (GeoLite2-Country, DB-IP country) for the country dimension.") { c, v throws(ConfigurationError) in
             guard !v.isEmpty else { c.geoipDatabase = nil; return }
@@ -96,6 +92,12 @@ extension TelemetryConfiguration {
         },
         Setting(flag: "sites-file", environment: "TELEMETRY_SITES_FILE", defaultValue: nil, help: "JSON file declaring several sites (id, origins, dash keys, raw retention), each in <data-dir>/sites/<id>/.") { c, v throws(ConfigurationError) in
             c.sites = v.isEmpty ? [] : try SitesFile.read(v)
+        },
+        Setting(flag: "keep-bots", environment: "TELEMETRY_KEEP_BOTS", defaultValue: "off", help: "on: store events from bots with device=bot instead of dropping them (they are counted either way).", isSwitch: true) { c, v throws(ConfigurationError) in
+            c.keepBots = try onOff(v)
+        },
+        Setting(flag: "bot-session-rate", environment: "TELEMETRY_BOT_SESSION_RATE", defaultValue: "50", help: "A session sending more events than this within one second is a bot for 30 minutes; 0 = off.") { c, v throws(ConfigurationError) in
+            c.botSessionRate = try integer(v, 0...1_000_000)
         },
         Setting(flag: "log-level", environment: "TELEMETRY_LOG_LEVEL", defaultValue: "info", help: "trace, debug, info, notice, warning, error or critical.") { c, v throws(ConfigurationError) in
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -111,6 +113,14 @@ extension TelemetryConfiguration {
             throw ConfigurationError("must be an integer from \(range.lowerBound) to \(range.upperBound), not \"\(v)\"")
         }
         return n
+    }
+
+    static func onOff(_ v: String) throws(ConfigurationError) -> Bool {
+        switch v.lowercased() {
+        case "on", "true", "1", "yes": return true
+        case "off", "false", "0", "no": return false
+        default: throw ConfigurationError("must be on or off, not \"\(v)\"")
+        }
     }
 
     /// Comma separated values, trimmed, empty ones dropped.

@@ -28,6 +28,10 @@ public struct TelemetryConfiguration: Sendable, Equatable {
     public var geoipDatabase: String?
     /// The sites of `--sites-file`; empty = the one `default` site in the data directory.
     public var sites: [SiteDefinition] = []
+    /// Store bots with `device` `bot` instead of dropping them.
+    public var keepBots = false
+    /// Events per second of event time one session may send before it counts as a bot; 0 = no limit.
+    public var botSessionRate = 0
 
     /// The documented defaults.
     public init() {
@@ -50,6 +54,8 @@ public struct TelemetryConfiguration: Sendable, Equatable {
         public var help: String
         /// A repeatable flag adds each value (`--dash-key a --dash-key b`); others keep the last.
         var repeatable = false
+        /// An on/off setting: `--flag` alone means on.
+        public var isSwitch = false
         let apply: @Sendable (inout TelemetryConfiguration, String) throws(ConfigurationError) -> Void
     }
 

@@ -47,6 +47,14 @@ public struct RequestDimensions: Sendable {
         self.values = values
     }
 
+    /// The same dimensions with `device` `bot` (`--keep-bots`).
+    func markedAsBot() -> RequestDimensions {
+        guard derive else { return self }
+        var copy = self
+        copy.values[Field.device.rawValue] = Array("bot".utf8)
+        return copy
+    }
+
     /// The bytes the values add to each line at most.
     var bytesPerEvent: Int { values.reduce(0) { $0 + ($1?.count ?? 0) } }
 }

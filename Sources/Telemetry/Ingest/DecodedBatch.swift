@@ -7,6 +7,14 @@ public struct EventRecord: Sendable {
     public var feature: Range<Int>? = nil
     public var user: Range<Int>? = nil
     public var id: Range<Int>? = nil
+    public var session: Range<Int>? = nil
+
+    /// The record of the same line moved by `shift` bytes.
+    func moved(by shift: Int) -> EventRecord {
+        func m(_ x: Range<Int>) -> Range<Int> { (x.lowerBound + shift)..<(x.upperBound + shift) }
+        return EventRecord(ts: ts, line: m(line), eventType: m(eventType), feature: feature.map(m), user: user.map(m), id: id.map(m),
+                           session: session.map(m))
+    }
 }
 
 /// A decoded batch: canonical NDJSON lines of the events to store and what happened to the others.
@@ -20,6 +28,10 @@ public struct DecodedBatch: Sendable {
     public var site: String?
     /// When the batch was received, epoch ms.
     public var receivedAt: Int64 = 0
+    /// The batch says it was sent by a driven browser (`"webdriver":true`, from telemetry.js).
+    public var webdriver = false
+    /// Events dropped as bots.
+    public var bots = 0
 
     public struct Rejection: Sendable, Equatable {
         public var index: Int
@@ -41,9 +53,7 @@ public struct DecodedBatch: Sendable {
             }
             let shift = out.count - r.line.lowerBound
             out.append(contentsOf: lines[r.line])
-            func moved(_ x: Range<Int>) -> Range<Int> { (x.lowerBound + shift)..<(x.upperBound + shift) }
-            kept.append(EventRecord(ts: r.ts, line: moved(r.line), eventType: moved(r.eventType),
-                                    feature: r.feature.map(moved), user: r.user.map(moved), id: r.id.map(moved)))
+            kept.append(r.moved(by: shift))
         }
         lines = out
         records = kept

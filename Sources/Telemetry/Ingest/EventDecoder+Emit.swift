@@ -76,6 +76,7 @@ extension EventDecoder {
                         case .feature: record.feature = range
                         case .userId: record.user = range
                         case .id: record.id = range
+                        case .sessionId: record.session = range
                         default: break
                         }
                         out.append(0x22)

@@ -109,6 +109,7 @@ public struct EventDecoder: Sendable {
         var sawSentAt = false
         var site: String?
         var sawSite = false
+        var webdriver = false
         do {
             guard s.peek() == UInt8(ascii: "{") else {
                 throw BatchError(kind: .badRequest, message: "body must be a JSON object with an \"events\" array")
@@ -144,6 +145,13 @@ public struct EventDecoder: Sendable {
                     case .invalid:
                         throw BatchError(kind: .badRequest, message: "sent_at must be an RFC 3339 timestamp or epoch milliseconds")
                     }
+                } else if name.elementsEqual("webdriver".utf8) {
+                    if s.peek() == UInt8(ascii: "t") {
+                        try s.scanLiteral("true")
+                        webdriver = true
+                    } else {
+                        try s.skipValue(depth: 1)
+                    }
                 } else if name.elementsEqual("site".utf8) {
                     guard !sawSite else { throw BatchError(kind: .badRequest, message: "duplicate key \"site\"") }
                     sawSite = true
@@ -177,6 +185,7 @@ public struct EventDecoder: Sendable {
         var batch = emit(pending, spans: spans, body: body, receivedAt: receivedAt, skew: sentAt.map { receivedAt - $0 } ?? 0,
                          dimensions: dimensions)
         batch.site = site
+        batch.webdriver = webdriver
         batch.receivedAt = receivedAt
         if batch.records.isEmpty && batch.ignored == 0 {
             throw BatchError(kind: .badRequest, message: "no valid event in the batch", rejected: batch.rejected)

@@ -4,6 +4,7 @@ public struct EventIngestor: Sendable {
         public var logged: Int
         public var ignored: Int
         public var duplicates: Int
+        public var bots = 0
         public var rejected: [DecodedBatch.Rejection]
     }
 
@@ -60,7 +61,7 @@ public struct EventIngestor: Sendable {
             throw error
         }
         stats.count(accepted: batch.records.count, ignored: batch.ignored, duplicates: batch.duplicates, rejected: batch.rejected.count)
-        return Outcome(logged: batch.records.count, ignored: batch.ignored, duplicates: batch.duplicates, rejected: batch.rejected)
+        return Outcome(logged: batch.records.count, ignored: batch.ignored, duplicates: batch.duplicates, bots: batch.bots, rejected: batch.rejected)
     }
 
     /// `prepare` then `store`.
