@@ -59,6 +59,7 @@ func buildApplication(
                 monitor: alerts, site: sites.all.count > 1 ? site.id : nil, index: storage.index, rollups: site.rollups.stats,
                 funnel: storage.configuration.funnel, now: storage.now))
     }
+    app.addServices(SchemaReloadService(store: sites.schemas, logger: logger))
     if let notifier = SystemdNotifier() {
         app.addServices(SystemdService(
             notifier: notifier, watchdog: SystemdNotifier.watchdogInterval(), isHealthy: { sites.isHealthy }, logger: logger))
@@ -86,6 +87,7 @@ func buildRouter(sites: Sites, alerts: AlertMonitor) -> Router<TelemetryRequestC
     let keyed = router.group("api/analytics").add(middleware: SiteAccessMiddleware(sites: sites))
     SitesController(sites: sites).addRoutes(to: keyed)
     ShareController(sites: sites).addRoutes(to: keyed)
+    SchemasController(store: sites.schemas).addRoutes(to: keyed)
     UsageController(now: now).addRoutes(to: keyed)
     ReportsController(now: now).addRoutes(to: keyed)
     DimensionsController(now: now).addRoutes(to: keyed)

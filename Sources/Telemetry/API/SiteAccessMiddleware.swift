@@ -14,7 +14,7 @@ struct SiteAccessMiddleware: RouterMiddleware {
         "export.csv", "features.csv", "sites",
     ]
     /// Keyed endpoints that do not read one site.
-    static let siteless: Set<String> = ["sites"]
+    static let siteless: Set<String> = ["sites", "schemas"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context

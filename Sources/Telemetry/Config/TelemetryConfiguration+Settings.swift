@@ -93,6 +93,11 @@ extension TelemetryConfiguration {
         Setting(flag: "sites-file", environment: "TELEMETRY_SITES_FILE", defaultValue: nil, help: "JSON file declaring several sites (id, origins, dash keys, raw retention), each in <data-dir>/sites/<id>/.") { c, v throws(ConfigurationError) in
             c.sites = v.isEmpty ? [] : try SitesFile.read(v)
         },
+        Setting(flag: "event-schemas", environment: "TELEMETRY_EVENT_SCHEMAS", defaultValue: nil, help: "JSON file of event schemas (metadata keys, types, enums, ranges per event type); reloaded on SIGHUP.") { c, v throws(ConfigurationError) in
+            guard !v.isEmpty else { c.eventSchemas = nil; return }
+            _ = try EventSchemas.read(v)
+            c.eventSchemas = v
+        },
         Setting(flag: "keep-bots", environment: "TELEMETRY_KEEP_BOTS", defaultValue: "off", help: "on: store events from bots with device=bot instead of dropping them (they are counted either way).", isSwitch: true) { c, v throws(ConfigurationError) in
             c.keepBots = try onOff(v)
         },

@@ -28,6 +28,8 @@ public struct TelemetryConfiguration: Sendable, Equatable {
     public var geoipDatabase: String?
     /// The sites of `--sites-file`; empty = the one `default` site in the data directory.
     public var sites: [SiteDefinition] = []
+    /// `--event-schemas`: the file of event schemas, checked at start-up and reloaded on SIGHUP.
+    public var eventSchemas: String?
     /// Store bots with `device` `bot` instead of dropping them.
     public var keepBots = false
     /// Events per second of event time one session may send before it counts as a bot; 0 = no limit.

@@ -94,7 +94,7 @@ public struct EventDecoder: Sendable {
 
     /// Decodes `body` received at `receivedAt` (epoch ms).
     public func decode(
-        _ body: UnsafeBufferPointer<UInt8>, receivedAt: Int64, dimensions: RequestDimensions = .none
+        _ body: UnsafeBufferPointer<UInt8>, receivedAt: Int64, dimensions: RequestDimensions = .none, schemas: EventSchemas? = nil
     ) throws(BatchError) -> DecodedBatch {
         guard body.count <= Self.maxBodyBytes else {
             throw BatchError(kind: .tooLarge, message: "body exceeds 1 MiB")
@@ -182,6 +182,13 @@ public struct EventDecoder: Sendable {
             throw BatchError(kind: .badRequest, message: "body must be a JSON object with an \"events\" array")
         }
         guard !pending.isEmpty else { throw BatchError(kind: .badRequest, message: "\"events\" must not be empty") }
+        if let schemas {
+            for i in pending.indices where pending[i].error == nil {
+                guard let type = spans[i, .eventType] else { continue }
+                let name = String(decoding: body[type.start..<type.end], as: UTF8.self)
+                pending[i].error = schemas.violation(type: name, metadata: pending[i].metadata, in: body)
+            }
+        }
         var batch = emit(pending, spans: spans, body: body, receivedAt: receivedAt, skew: sentAt.map { receivedAt - $0 } ?? 0,
                          dimensions: dimensions)
         batch.site = site

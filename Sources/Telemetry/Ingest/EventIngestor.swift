@@ -28,9 +28,11 @@ public struct EventIngestor: Sendable {
     }
 
     /// Decodes `body`; throws `BatchError` for a refused body.
-    public func decode(_ body: UnsafeBufferPointer<UInt8>, dimensions: RequestDimensions = .none) throws(BatchError) -> DecodedBatch {
+    public func decode(
+        _ body: UnsafeBufferPointer<UInt8>, dimensions: RequestDimensions = .none, schemas: EventSchemas? = nil
+    ) throws(BatchError) -> DecodedBatch {
         do {
-            return try decoder.decode(body, receivedAt: now(), dimensions: dimensions)
+            return try decoder.decode(body, receivedAt: now(), dimensions: dimensions, schemas: schemas)
         } catch {
             stats.count(rejected: max(1, error.rejected.count))
             throw error

@@ -11,6 +11,8 @@ public final class Sites: Sendable {
     let access: SiteAccess
     let shareTokens: ShareTokenStore
     let countries: CountryDatabase?
+    /// `--event-schemas`, shared by every site.
+    let schemas: SchemaStore
     let now: @Sendable () -> Int64
 
     /// Opens every site's storage; when one fails, those already opened are closed again.
@@ -55,6 +57,8 @@ public final class Sites: Sendable {
         self.metrics = metrics
         self.countries = countries
         self.now = now
+        // Checked when the configuration was resolved; a file broken since then leaves no schemas.
+        schemas = (try? SchemaStore(path: configuration.eventSchemas)) ?? (try! SchemaStore(path: nil))
         access = SiteAccess(adminKeys: configuration.dashKeys, sites: configuration.siteDefinitions)
         shareTokens = ShareTokenStore(dataDirectory: configuration.dataDirectory)
     }
@@ -74,7 +78,7 @@ public final class Sites: Sendable {
 
     /// Decodes a batch before its site is known (decoding does not depend on the site).
     func decode(_ body: UnsafeBufferPointer<UInt8>, dimensions: RequestDimensions) throws(BatchError) -> DecodedBatch {
-        try all[0].storage.ingestor.decode(body, dimensions: dimensions)
+        try all[0].storage.ingestor.decode(body, dimensions: dimensions, schemas: schemas.schemas)
     }
 
     /// True while every site's log accepts events.
