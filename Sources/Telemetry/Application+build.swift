@@ -88,6 +88,7 @@ func buildRouter(sites: Sites, alerts: AlertMonitor) -> Router<TelemetryRequestC
     SitesController(sites: sites).addRoutes(to: keyed)
     ShareController(sites: sites).addRoutes(to: keyed)
     SchemasController(store: sites.schemas).addRoutes(to: keyed)
+    ImportController(sessions: ImportSessions(now: now)).addRoutes(to: keyed)
     UsageController(now: now).addRoutes(to: keyed)
     ReportsController(now: now).addRoutes(to: keyed)
     DimensionsController(now: now).addRoutes(to: keyed)

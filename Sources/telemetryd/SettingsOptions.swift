@@ -44,6 +44,20 @@ struct SettingsOptions: ParsableArguments {
         try configuration(positionals: [], perSite: perSite).configuration
     }
 
+    /// `--site ID`, when given.
+    var site: String? { (try? parse())?.flags["site"]?.last }
+
+    /// The validated configuration (narrowed to `--site`) and the one or more arguments that are not flags (`FILE…`).
+    func configuration(files name: String) throws -> (configuration: TelemetryConfiguration, files: [String]) {
+        let count = ((try? parse())?.positionals.count) ?? 0
+        guard count > 0 else {
+            FileHandle.standardError.write(Data("telemetryd: expects \(name)…, given none\n".utf8))
+            throw ExitCode(2)
+        }
+        let (configuration, files) = try configuration(positionals: Array(repeating: name, count: count))
+        return (configuration, files)
+    }
+
     /// The validated configuration and the `names.count` arguments that are not flags (e.g. `USER_ID`).
     func configuration(positionals names: [String], perSite: Bool = true) throws -> (configuration: TelemetryConfiguration, positionals: [String]) {
         do {

@@ -11,4 +11,6 @@ extension HTTPField.Name {
 extension HTTPField.Name {
     /// A read-only share token (docs/sites.md).
     static let xShareToken = Self("X-Share-Token")!
+    /// Names one `telemetryd import --url` run across its parts (docs/import.md).
+    static let xImportRun = Self("X-Import-Run")!
 }
