@@ -60,6 +60,16 @@ func buildApplication(
                 funnel: storage.configuration.funnel, now: storage.now))
     }
     app.addServices(SchemaReloadService(store: sites.schemas, logger: logger))
+    let outbox = Outbox(dataDirectory: configuration.dataDirectory)
+    let reporter = Reporter(sites: sites, outbox: outbox, logger: logger)
+    if reporter.isEnabled {
+        alerts.onChange { started, alert in reporter.alert(started: started, alert) }
+        app.addServices(reporter)
+    }
+    // The outbox may hold messages from before a restart even when reports are now switched off.
+    app.addServices(DeliveryService(
+        outbox: outbox, smtp: configuration.smtpURL.flatMap { SMTPClient(url: $0, from: configuration.reportFrom) },
+        metrics: sites.metrics, logger: logger, now: sites.now))
     if let notifier = SystemdNotifier() {
         app.addServices(SystemdService(
             notifier: notifier, watchdog: SystemdNotifier.watchdogInterval(), isHealthy: { sites.isHealthy }, logger: logger))

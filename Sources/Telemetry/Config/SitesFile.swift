@@ -9,6 +9,8 @@ public struct SiteDefinition: Sendable, Equatable {
     public var dashKeys: [String] = []
     /// Overrides `--raw-retention-days` for this site.
     public var rawRetentionDays: Int?
+    /// Webhooks of this site only (its daily summary and its alerts), beside the daemon's `--webhook`s.
+    public var webhooks: [String] = []
 
     /// The site of a daemon without a sites file, stored in the data directory itself.
     public static let defaultID = "default"
@@ -38,7 +40,7 @@ enum SitesFile {
                 throw bad("sites[\(i)].id must match ^[a-z0-9][a-z0-9_-]{0,31}$")
             }
             guard !sites.contains(where: { $0.id == id }) else { throw bad("site \"\(id)\" is declared twice") }
-            for key in entry.keys where !["id", "origins", "dash_keys", "raw_retention_days", "name"].contains(key) {
+            for key in entry.keys where !["id", "origins", "dash_keys", "raw_retention_days", "webhooks", "name"].contains(key) {
                 throw bad("sites[\(i)]: unknown key \"\(key)\"")
             }
             var site = SiteDefinition(id: id)
@@ -53,6 +55,12 @@ enum SitesFile {
                     throw bad("sites[\(i)].dash_keys must be a list of keys")
                 }
                 site.dashKeys = strings
+            }
+            if let hooks = entry["webhooks"] {
+                guard let strings = hooks as? [String], strings.allSatisfy(TelemetryConfiguration.isWebURL) else {
+                    throw bad("sites[\(i)].webhooks must be a list of http(s) URLs")
+                }
+                site.webhooks = strings
             }
             if let days = entry["raw_retention_days"] {
                 guard let n = days as? Int, !(days is Bool), (1...36500).contains(n) else {

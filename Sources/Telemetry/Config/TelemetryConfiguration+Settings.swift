@@ -104,6 +104,29 @@ extension TelemetryConfiguration {
         Setting(flag: "bot-session-rate", environment: "TELEMETRY_BOT_SESSION_RATE", defaultValue: "50", help: "A session sending more events than this within one second is a bot for 30 minutes; 0 = off.") { c, v throws(ConfigurationError) in
             c.botSessionRate = try integer(v, 0...1_000_000)
         },
+        Setting(flag: "webhook", environment: "TELEMETRY_WEBHOOKS", defaultValue: nil, help: "POST each daily summary and alert as JSON (Slack, Mattermost, Discord) to this URL; repeatable, comma separated.", repeatable: true) { c, v throws(ConfigurationError) in
+            for url in list(v) {
+                guard isWebURL(url) else { throw ConfigurationError("must be an http(s) URL, not \"\(url)\"") }
+                c.webhooks.append(url)
+            }
+        },
+        Setting(flag: "smtp-url", environment: "TELEMETRY_SMTP_URL", defaultValue: nil, help: "smtp://host[:port]: the relay report mails go through (plain SMTP, no TLS or login: a local relay).") { c, v throws(ConfigurationError) in
+            guard !v.isEmpty else { c.smtpURL = nil; return }
+            guard SMTPClient(url: v, from: "x@y") != nil else { throw ConfigurationError("must be smtp://host[:port], not \"\(v)\"") }
+            c.smtpURL = v
+        },
+        Setting(flag: "report-email", environment: "TELEMETRY_REPORT_EMAILS", defaultValue: nil, help: "Mail the daily and (on Mondays) weekly summary to this address (needs --smtp-url); repeatable, comma separated.", repeatable: true) { c, v throws(ConfigurationError) in
+            for address in list(v) {
+                guard address.contains("@"), !address.contains(where: { $0 == "<" || $0 == ">" || $0.isWhitespace }) else {
+                    throw ConfigurationError("must be an email address, not \"\(address)\"")
+                }
+                c.reportEmails.append(address)
+            }
+        },
+        Setting(flag: "report-from", environment: "TELEMETRY_REPORT_FROM", defaultValue: "telemetryd@localhost", help: "Sender address of report mails.") { c, v throws(ConfigurationError) in
+            guard v.contains("@") else { throw ConfigurationError("must be an email address, not \"\(v)\"") }
+            c.reportFrom = v
+        },
         Setting(flag: "log-level", environment: "TELEMETRY_LOG_LEVEL", defaultValue: "info", help: "trace, debug, info, notice, warning, error or critical.") { c, v throws(ConfigurationError) in
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
             guard levels.contains(v.lowercased()) else {
@@ -126,6 +149,11 @@ extension TelemetryConfiguration {
         case "off", "false", "0", "no": return false
         default: throw ConfigurationError("must be on or off, not \"\(v)\"")
         }
+    }
+
+    static func isWebURL(_ v: String) -> Bool {
+        guard let u = URLComponents(string: v), let scheme = u.scheme, scheme == "http" || scheme == "https", u.host?.isEmpty == false else { return false }
+        return true
     }
 
     /// Comma separated values, trimmed, empty ones dropped.

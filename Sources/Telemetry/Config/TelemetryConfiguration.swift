@@ -30,6 +30,14 @@ public struct TelemetryConfiguration: Sendable, Equatable {
     public var sites: [SiteDefinition] = []
     /// `--event-schemas`: the file of event schemas, checked at start-up and reloaded on SIGHUP.
     public var eventSchemas: String?
+    /// `--webhook`: every daily summary and alert goes to these.
+    public var webhooks: [String] = []
+    /// `--smtp-url`: the relay reports are mailed through.
+    public var smtpURL: String?
+    /// `--report-email`: who gets the daily and weekly summaries.
+    public var reportEmails: [String] = []
+    /// `--report-from`: the sender of report mails.
+    public var reportFrom = ""
     /// Store bots with `device` `bot` instead of dropping them.
     public var keepBots = false
     /// Events per second of event time one session may send before it counts as a bot; 0 = no limit.
@@ -100,6 +108,9 @@ public struct TelemetryConfiguration: Sendable, Equatable {
                     throw ConfigurationError("\(given.source) \(error.description)")
                 }
             }
+        }
+        if !config.reportEmails.isEmpty && config.smtpURL == nil {
+            throw ConfigurationError("--report-email needs --smtp-url (the relay the reports are mailed through)")
         }
         return config
     }

@@ -33,6 +33,12 @@ public final class AlertMonitor: Sendable {
     let now: @Sendable () -> Int64
     let logger: Logger
     private let state = Mutex(State())
+    private let listeners = Mutex<[@Sendable (Bool, Alert) -> Void]>([])
+
+    /// Calls `listener` with every alert that starts (true) or clears (false): the webhooks.
+    func onChange(_ listener: @escaping @Sendable (Bool, Alert) -> Void) {
+        listeners.withLock { $0.append(listener) }
+    }
 
     public init(now: @escaping @Sendable () -> Int64, logger: Logger) {
         self.now = now
@@ -88,7 +94,9 @@ public final class AlertMonitor: Sendable {
     }
 
     private func log(_ events: [(Bool, Alert)]) {
+        let listeners = events.isEmpty ? [] : self.listeners.withLock { $0 }
         for (firing, alert) in events {
+            for listener in listeners { listener(firing, alert) }
             if firing {
                 logger.warning("alert", metadata: ["kind": "\(alert.kind)", "site": "\(alert.site ?? "-")", "value": "\(alert.value)", "threshold": "\(alert.threshold)", "message": "\(alert.message)"])
             } else {
