@@ -109,9 +109,6 @@ public struct TelemetryConfiguration: Sendable, Equatable {
                 }
             }
         }
-        if !config.reportEmails.isEmpty && config.smtpURL == nil {
-            throw ConfigurationError("--report-email needs --smtp-url (the relay the reports are mailed through)")
-        }
         return config
     }
 }

@@ -22,6 +22,9 @@ public final class Sites: Sendable {
         io: any SegmentIO = PosixSegmentIO(),
         onFatal: @escaping @Sendable (StorageError) -> Void = { _ in }
     ) throws -> Sites {
+        if !configuration.reportEmails.isEmpty && configuration.smtpURL == nil {
+            throw ConfigurationError("--report-email needs --smtp-url (the relay the reports are mailed through)")
+        }
         let metrics = TelemetryMetrics()
         let countries = try configuration.geoipDatabase.map { path in
             let database = try CountryDatabase(path: path)

@@ -12,10 +12,12 @@ public struct VisitFigures: Sendable, Equatable {
         let n = Double(visits.count)
         self.visits = visits.count
         bounceRate = Double(visits.count(where: \.bounced)) / n
-        let durations = visits.map { Double($0.durationMs) / 1000 }.sorted()
-        durationMeanSeconds = durations.reduce(0, +) / n
+        let durations = visits.map(\.durationMs).sorted()
+        durationMeanSeconds = Double(durations.reduce(0, +)) / (n * 1000)
+        // In milliseconds first, then seconds: the same steps as the reference, so halves round alike.
         let mid = durations.count / 2
-        durationMedianSeconds = durations.count % 2 == 1 ? durations[mid] : (durations[mid - 1] + durations[mid]) / 2
+        let medianMs = durations.count % 2 == 1 ? Double(durations[mid]) : Double(durations[mid - 1] + durations[mid]) / 2
+        durationMedianSeconds = medianMs / 1000
         pagesPerVisit = Double(visits.reduce(0) { $0 + $1.pages }) / n
     }
 

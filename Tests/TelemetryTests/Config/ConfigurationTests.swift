@@ -12,7 +12,19 @@ import Testing
         "cors-origins": ("https://a.example", ","), "rate-limit": ("2.5", "-1"), "trusted-proxies": ("127.0.0.1", nil),
         "dedup-window": ("90m", "soon"), "dedup-max-ids": ("10", "many"), "log-level": ("debug", "loud"),
         "dimensions": ("off", "sometimes"), "geoip-db": (countryDatabase, "/nonexistent/countries.mmdb"),
+        "sites-file": (written(#"{"sites":[{"id":"blog"}]}"#), written(#"{"sites":[{"id":"Blog"}]}"#)),
+        "event-schemas": (written(#"{"types":{"signup":{}}}"#), written(#"{"types":{"signup":{"metadata":{"x":{"type":"date"}}}}}"#)),
+        "keep-bots": ("on", "maybe"), "bot-session-rate": ("10", "-1"), "webhook": ("https://hooks.example.com/x", "ftp://x"),
+        "smtp-url": ("smtp://127.0.0.1:2525", "http://x"), "report-email": ("team@example.com", "nobody"),
+        "report-from": ("r@example.com", "nobody"),
     ]
+
+    /// A file holding `text`, for the settings that name a file.
+    static func written(_ text: String) -> String {
+        let path = NSTemporaryDirectory() + "telemetry-test-setting-\(UUID().uuidString).json"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        return path
+    }
 
     /// A small country database from scripts/lib/make_mmdb.py (needs mmdb-writer: scripts/setup installs it).
     static let countryDatabase: String = {
