@@ -211,6 +211,7 @@
         tile('Visit duration', secs(v.duration_median_s), delta(change(v.duration_median_s, pv.duration_median_s)), 'median'),
         tile('Events today', num(today.events), delta(change(today.events, lastWeek.events)), 'vs a week ago')
       ].join('');
+      if (performance.mark && !performance.getEntriesByName('tiles').length) performance.mark('tiles');
       $('tiles').querySelectorAll('.tile').forEach(function (el, i) { el.id = 'tile-' + ['users', 'dau', 'stickiness', 'visits', 'pageviews', 'bounce', 'duration', 'today'][i]; });
     }, function (e) { if (mine === generation && !failed(e)) $('tiles').innerHTML = '<p class="error">Could not load the figures: ' + esc(e.message) + '</p>'; });
     chart(r);
@@ -221,7 +222,7 @@
   function chart(r) {
     var head = $('p-chart').querySelector('h2');
     if (!head.querySelector('select')) {
-      head.insertAdjacentHTML('beforeend', '<label class="sr" for="metric">Metric</label><select id="metric"><option value="users">Users</option><option value="events">Events</option></select>');
+      head.insertAdjacentHTML('beforeend', '<select id="metric" aria-label="Metric"><option value="users">Users</option><option value="events">Events</option></select>');
       $('metric').addEventListener('change', function () { S.metric = this.value; saveURL(); chart(range()); });
     }
     $('metric').value = S.metric;
@@ -253,8 +254,8 @@
     var el = $('p-' + panel.id);
     if (!el) {
       $('breakdowns').insertAdjacentHTML('beforeend', '<div class="panel" id="p-' + panel.id + '"><h2>' + esc(panel.title) + '<span class="grow"></span>' +
-        (panel.prop ? '<label class="sr" for="prop-key">Property</label><input id="prop-key" size="10" value="' + esc(S.prop) + '">' :
-          panel.dims.length > 1 ? '<label class="sr" for="dim-' + panel.id + '">Breakdown of ' + esc(panel.title) + '</label><select id="dim-' + panel.id + '">' +
+        (panel.prop ? '<input id="prop-key" aria-label="Property key" size="10" value="' + esc(S.prop) + '">' :
+          panel.dims.length > 1 ? '<select id="dim-' + panel.id + '" aria-label="Breakdown of ' + esc(panel.title) + '">' +
             panel.dims.map(function (x) { return '<option value="' + x + '">' + esc(NAMES[x]) + '</option>'; }).join('') + '</select>' : '') +
         '</h2><div data-body></div></div>');
       el = $('p-' + panel.id);
@@ -281,7 +282,7 @@
       grid[0].map(function (_, h) { return '<th scope="col">' + h + '</th>'; }).join('') + '</tr></thead><tbody>' + grid.map(function (row, i) {
         return '<tr><th scope="row">' + days[i] + '</th>' + row.map(function (v, h) {
           var a = v / max;
-          return '<td style="background:rgba(47,84,209,' + (a * 0.85 + (v ? .08 : 0)).toFixed(2) + ');color:' + (a > .5 ? '#fff' : 'inherit') + '" title="' + days[i] + ' ' + h + ':00 — ' + v + ' events">' +
+          return '<td style="background:rgba(47,84,209,' + (a * 0.4 + (v ? .05 : 0)).toFixed(2) + ')" title="' + days[i] + ' ' + h + ':00 — ' + v + ' events">' +
             (v ? compact(v) : '') + '</td>';
         }).join('') + '</tr>';
       }).join('') + '</tbody></table></div>';
@@ -301,7 +302,7 @@
       el.innerHTML = '<div style="overflow:auto">' + table(['Cohort', 'Users'].concat(Array.apply(null, Array(width)).map(function (_, i) { return 'Week ' + i; })), x.cohorts.map(function (c) {
         return '<tr><th scope="row">' + esc(c.week) + '</th><td class="n">' + num(c.users) + '</td>' + c.active.map(function (a) {
           var f = c.users ? a / c.users : 0;
-          return '<td class="n" style="background:rgba(47,84,209,' + (f * .8).toFixed(2) + ');color:' + (f > .55 ? '#fff' : 'inherit') + '">' + pct(f, 0) + '</td>';
+          return '<td class="n" style="background:rgba(47,84,209,' + (f * .45).toFixed(2) + ')">' + pct(f, 0) + '</td>';
         }).join('') + '</tr>';
       }), 'Share of each weekly cohort active in the weeks after') + '</div>';
     });
@@ -455,7 +456,7 @@
     saveURL();
     chips();
     d.querySelectorAll('[data-view]').forEach(function (s) { s.hidden = s.getAttribute('data-view') !== S.tab; });
-    d.querySelectorAll('#tabs button').forEach(function (b) { b.setAttribute('aria-selected', String(b.getAttribute('data-tab') === S.tab)); });
+    d.querySelectorAll('#tabs button').forEach(function (b) { b.setAttribute('aria-pressed', String(b.getAttribute('data-tab') === S.tab)); });
     if (S.tab === 'overview') overview();
     if (S.tab === 'product') product();
     if (S.tab === 'health') health();
