@@ -6,6 +6,8 @@ import NIOCore
 
 /// The daemon: opens every site's data directory and serves them until SIGTERM or SIGINT.
 public func buildApplication(_ configuration: TelemetryConfiguration, logger: Logger) throws -> some ApplicationProtocol {
+    // SIGHUP reloads the event schemas once the services run; until then it must not stop the daemon.
+    signal(SIGHUP, SIG_IGN)
     let sites = try Sites.open(configuration, logger: logger, onFatal: { error in
         // The log's state is unknown after a failed fsync: exit so systemd restarts us and recovery runs.
         logger.critical("stopping: the event log failed", metadata: ["error": "\(error)"])

@@ -10,7 +10,7 @@
     metric: q.get('metric') || 'users', prop: q.get('prop') || 'plan', steps: q.get('steps') || '', exp: q.get('experiment') || ''
   };
   var key = sessionStorage.getItem('dash_key') || '';
-  var sites = [], generation = 0, liveTimer = 0, healthSample = null;
+  var sites = [], generation = 0, liveTimer = 0, healthTimer = 0, healthSample = null;
   var NAMES = {
     page: 'Page', entry_page: 'Entry page', exit_page: 'Exit page', referrer: 'Referrer', channel: 'Channel', utm_source: 'Source',
     utm_medium: 'Medium', utm_campaign: 'Campaign', utm_term: 'Term', utm_content: 'Content', country: 'Country', browser: 'Browser',
@@ -404,16 +404,18 @@
     return found ? sum : null;
   }
   function health() {
-    Promise.all([fetch('/health').then(function (r) { return r.json(); }), fetch('/metrics').then(function (r) { return r.text(); })]).then(function (a) {
-      var h = a[0], m = a[1], now = Date.now(), accepted = metric(m, 'telemetry_events_accepted_total');
+    Promise.all([fetch('/health').then(function (r) { return r.json(); }), fetch('/metrics').then(function (r) { return r.text(); }),
+      api('rollups', { days: 3 }, { filters: false }).catch(function () { return { rollups: [] }; })]).then(function (a) {
+      var h = a[0], m = a[1], rollup = a[2].rollups[a[2].rollups.length - 1], now = Date.now(), accepted = metric(m, 'telemetry_events_accepted_total');
       var rate = healthSample && accepted != null ? (accepted - healthSample.accepted) / ((now - healthSample.at) / 1000) : null;
       healthSample = { at: now, accepted: accepted };
-      var last = metric(m, 'telemetry_rollup_last_success_timestamp_seconds'), took = metric(m, 'telemetry_rollup_duration_seconds_sum'), runs = metric(m, 'telemetry_rollup_duration_seconds_count');
       $('health-tiles').innerHTML = tile('Daemon', h.ok ? 'Healthy' : 'Failing', '<span class="c muted">version ' + esc(h.version) + ', up ' + secs(h.uptime_s) + '</span>') +
         tile('Ingest rate', rate == null ? '…' : num(Math.max(0, rate)) + '/s', '<span class="c muted">' + num(accepted) + ' accepted since start</span>') +
-        tile('Rejected', num(metric(m, 'telemetry_events_rejected_total'))) + tile('Bots', num(metric(m, 'telemetry_events_bot_total')), '<span class="c muted">dropped or kept as device=bot</span>') +
-        tile('Last rollup', last ? new Date(last * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : 'not yet',
-          runs ? '<span class="c muted">took ' + (took / runs).toFixed(2) + ' s on average</span>' : '');
+        tile('Rejected', num(metric(m, 'telemetry_events_rejected_total')), '<span class="c muted">since start</span>') +
+        tile('Bots', num(metric(m, 'telemetry_events_bot_total')), '<span class="c muted">since start, dropped or kept as device=bot</span>') +
+        tile('Last rollup', rollup ? esc(rollup.end) : 'none yet', rollup ? '<span class="c muted">at ' + esc(rollup.ts.slice(0, 16).replace('T', ' ')) + ' UTC, took ' + num(rollup.duration_ms) + ' ms</span>' : '');
+      clearTimeout(healthTimer);
+      if (S.tab === 'health') healthTimer = setTimeout(function () { if (S.tab === 'health') health(); }, 10000);
     }, function () { failed(new Failure(0, 'unreachable')); });
     if (S.share) { $('p-alerts').hidden = true; $('p-privacy').hidden = true; return; }
     load('p-alerts', api('alerts', {}, { filters: false }), function (el, x) {

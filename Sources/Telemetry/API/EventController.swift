@@ -51,7 +51,9 @@ struct EventController: Sendable {
                     ? "unknown site \"\(siteID)\": this daemon has no sites file, so only \"default\""
                     : "unknown site \"\(siteID)\"")
             }
-            if let origin = request.headers[.origin], !site.cors.allows(origin) {
+            // A site that declares its origins takes events from those only; without a sites file the origins
+            // only govern what a browser may read (CORS), as in a single-site daemon.
+            if !site.definition.origins.isEmpty, let origin = request.headers[.origin], !site.cors.allows(origin) {
                 throw APIError(.forbidden, "origin \(origin) may not send events for site \"\(siteID)\"")
             }
             bots.apply(to: &batch, request: botReason, site: siteID)

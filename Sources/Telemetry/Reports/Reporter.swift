@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// day (users, events, top pages, referrers and features, change against the same weekday a week before) to the
 /// webhooks and the report emails; on Mondays a weekly summary by mail; and every alert when it starts and when
 /// it clears, to the webhooks. What was sent for each site is remembered in the outbox folder, so a restart
-/// neither repeats nor skips a day.
+/// does not repeat a day; after a downtime only the newest rolled-up day is summarised.
 final class Reporter: Service, Sendable {
     let sites: Sites
     let outbox: Outbox

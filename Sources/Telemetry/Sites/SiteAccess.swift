@@ -2,9 +2,10 @@
 /// read that site only. Every comparison is of SHA-256 digests in constant time (`DashKeyAuth`).
 struct SiteAccess: Sendable {
     enum Scope: Sendable, Equatable {
-        /// An admin key: every site, and the operations that change data.
+        /// An admin key: every site.
         case admin
-        /// A site key (one key may be listed by several sites).
+        /// A site key (one key may be listed by several sites): everything of those sites, erasure, import and
+        /// share tokens included.
         case sites(Set<String>)
         /// A share token: the read-only endpoints of one site.
         case share(String)
