@@ -42,7 +42,7 @@ struct EventController: Sendable {
             let botReason = bots.requestReason(userAgent: userAgent)
             var derived = dimensions.dimensions(userAgent: userAgent, client: client)
             if botReason != nil && bots.keep { derived = derived.markedAsBot() }
-            var batch = try body.withUnsafeReadableBytes { raw in
+            let batch = try body.withUnsafeReadableBytes { raw in
                 try sites.decode(raw.assumingMemoryBound(to: UInt8.self), dimensions: derived)
             }
             let siteID = batch.site ?? SiteDefinition.defaultID
@@ -56,8 +56,10 @@ struct EventController: Sendable {
             if !site.definition.origins.isEmpty, let origin = request.headers[.origin], !site.cors.allows(origin) {
                 throw APIError(.forbidden, "origin \(origin) may not send events for site \"\(siteID)\"")
             }
-            bots.apply(to: &batch, request: botReason, site: siteID)
-            outcome = try await site.storage.ingestor.store(site.storage.ingestor.prepare(batch))
+            // Repeats first, so a resent batch does not count twice toward its session's rate.
+            var prepared = site.storage.ingestor.prepare(batch)
+            bots.apply(to: &prepared.batch, request: botReason, site: siteID)
+            outcome = try await site.storage.ingestor.store(prepared)
         } catch let error as BatchError {
             var apiError = APIError(error.kind == .tooLarge ? .contentTooLarge : .badRequest, error.message)
             if !error.rejected.isEmpty {

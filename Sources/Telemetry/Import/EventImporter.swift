@@ -73,8 +73,16 @@ public final class EventImporter: Sendable {
             let n = occurrence(digest)
             let id = "import-" + digest.prefix(12).map { String(format: "%02x", $0) }.joined() + (n == 0 ? "" : "-\(n)")
             let member = Array(#""id":"\#(id)""#.utf8) + (object.isEmpty || object["id"] is NSNull ? [] : [UInt8(ascii: ",")])
-            // `"id":null` would make a duplicate key: such a line keeps no id.
-            if !(object["id"] is NSNull) { event.insert(contentsOf: member, at: brace + 1) }
+            if object["id"] is NSNull {
+                // `"id":null` becomes the content id in place (a second `id` key would be a duplicate).
+                if let range = String(decoding: event, as: UTF8.self).range(of: #""id"\s*:\s*null"#, options: .regularExpression) {
+                    var text = String(decoding: event, as: UTF8.self)
+                    text.replaceSubrange(range, with: #""id":"\#(id)""#)
+                    event = Array(text.utf8)
+                }
+            } else {
+                event.insert(contentsOf: member, at: brace + 1)
+            }
         }
         // A stored referrer is a bare host ("localhost" has no dot to tell it is one): make it a URL again.
         if object["received_at"] != nil, let host = object["referrer"] as? String, !host.contains("://") {
@@ -104,10 +112,22 @@ public final class EventImporter: Sendable {
     public struct Pending: Sendable {
         var events: [[UInt8]] = []
         var request: [String?] = []
+        /// Batches handed to the writer and not yet acknowledged: several at once share a group commit.
+        var inFlight: [Task<EventIngestor.Outcome, any Error>] = []
         public var summary = Summary()
 
         public init() {}
+
+        mutating func absorb(_ outcome: EventIngestor.Outcome) {
+            summary.imported += outcome.logged
+            summary.duplicates += outcome.duplicates
+            summary.ignored += outcome.ignored
+            summary.rejected += outcome.rejected.count
+        }
     }
+
+    /// Batches in flight at most: enough to fill a group commit without holding much memory.
+    static let maxInFlight = 16
 
     /// Adds one line to `pending`, storing the batch first when the line cannot join it.
     public func add(_ line: [UInt8], to pending: inout Pending) async throws {
@@ -129,14 +149,20 @@ public final class EventImporter: Sendable {
             return
         }
         if !pending.events.isEmpty && (pending.request != request || pending.events.count == EventDecoder.maxEvents) {
-            try await flush(&pending)
+            try await storeGathered(&pending)
         }
         pending.request = request
         pending.events.append(event)
     }
 
-    /// Stores the gathered batch durably.
+    /// Stores the gathered batch and waits until every batch of the import is durable.
     public func flush(_ pending: inout Pending) async throws {
+        try await storeGathered(&pending)
+        while !pending.inFlight.isEmpty { pending.absorb(try await pending.inFlight.removeFirst().value) }
+    }
+
+    /// Hands the gathered batch to the writer, waiting for the oldest when too many are in flight.
+    func storeGathered(_ pending: inout Pending) async throws {
         guard !pending.events.isEmpty else { return }
         var body = Array("{\"events\":[".utf8)
         for (i, e) in pending.events.enumerated() {
@@ -167,11 +193,10 @@ public final class EventImporter: Sendable {
         }
         batch.remove(indices: repeats)
         let prepared = storage.ingestor.prepare(batch)
-        let outcome = try await storage.ingestor.store(prepared)
-        pending.summary.imported += outcome.logged
-        pending.summary.duplicates += repeats.count + outcome.duplicates
-        pending.summary.ignored += outcome.ignored
-        pending.summary.rejected += outcome.rejected.count
+        pending.summary.duplicates += repeats.count
+        let ingestor = storage.ingestor
+        pending.inFlight.append(Task { try await ingestor.store(prepared) })
+        if pending.inFlight.count >= Self.maxInFlight { pending.absorb(try await pending.inFlight.removeFirst().value) }
     }
 }
 

@@ -17,7 +17,7 @@ public struct EventSchemas: Sendable, Equatable {
 
     public struct TypeSchema: Sendable, Equatable {
         var properties: [String: Property]
-        /// Property names in file order, for the error of a missing required key.
+        /// Property names sorted, so the first missing required key named in an error does not depend on hashing.
         var order: [String]
         /// Metadata keys beyond `properties` are allowed.
         var additional: Bool
@@ -34,6 +34,7 @@ public struct EventSchemas: Sendable, Equatable {
             throw ConfigurationError("must be a JSON object with \"types\"")
         }
         for key in object.keys where key != "unknown_types" && key != "types" { throw ConfigurationError("unknown key \"\(key)\"") }
+        if let value = object["unknown_types"], !(value is String) { throw ConfigurationError("unknown_types must be allow or reject") }
         switch object["unknown_types"] as? String ?? "allow" {
         case "allow": rejectUnknownTypes = false
         case "reject": rejectUnknownTypes = true

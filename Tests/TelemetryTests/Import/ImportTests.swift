@@ -86,12 +86,13 @@ import Testing
         {"event_type":"no spaces allowed"}
         [1,2]
         {"event_type":"signup","user_id":"u2","ts":1760000000000}
+        {"event_type":"action","id":null,"user_id":"n1","ts":"2025-10-03T10:00:00Z"}
 
         """.write(toFile: file, atomically: true, encoding: .utf8)
         let data = TempDirectory()
         let storage = try Storage.open(testConfiguration(data), logger: quietLogger, now: ManualClock().now)
         let summary = try await importFiles([file], into: storage)
-        #expect(summary == EventImporter.Summary(imported: 3, ignored: 1, rejected: 2))
+        #expect(summary == EventImporter.Summary(imported: 4, ignored: 1, rejected: 2))
         let lines = data.lines().map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         #expect(lines[0]["ts"] as? String == "2025-10-01T10:00:00.000Z")
         #expect(lines[0]["referrer"] as? String == "example.com")
@@ -99,7 +100,7 @@ import Testing
         #expect(lines[0]["page"] as? String == "/dashboard")
         #expect(data.lines()[0].contains(#""plan":1.50"#))
         #expect((lines[1]["id"] as? String)?.hasPrefix("import-") == true)
-        #expect(try await importFiles([file], into: storage) == EventImporter.Summary(duplicates: 3, ignored: 1, rejected: 2))
+        #expect(try await importFiles([file], into: storage) == EventImporter.Summary(duplicates: 4, ignored: 1, rejected: 2))
         storage.close()
     }
 
