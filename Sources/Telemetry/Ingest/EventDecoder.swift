@@ -185,8 +185,8 @@ public struct EventDecoder: Sendable {
         if let schemas {
             for i in pending.indices where pending[i].error == nil {
                 guard let type = spans[i, .eventType] else { continue }
-                let name = String(decoding: body[type.start..<type.end], as: UTF8.self)
-                pending[i].error = schemas.violation(type: name, metadata: pending[i].metadata, in: body)
+                pending[i].error = schemas.violation(
+                    type: UnsafeBufferPointer(rebasing: body[type.start..<type.end]), metadata: pending[i].metadata, in: body)
             }
         }
         var batch = emit(pending, spans: spans, body: body, receivedAt: receivedAt, skew: sentAt.map { receivedAt - $0 } ?? 0,

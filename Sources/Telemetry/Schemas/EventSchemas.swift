@@ -25,6 +25,8 @@ public struct EventSchemas: Sendable, Equatable {
 
     var rejectUnknownTypes: Bool
     var types: [String: TypeSchema]
+    /// `types` for ingest: bytes and arrays instead of strings and dictionaries.
+    var compiled: [Compiled] = []
     /// The file as read, served by `GET /api/analytics/schemas`.
     public let text: String
 
@@ -63,6 +65,7 @@ public struct EventSchemas: Sendable, Equatable {
             parsed[name] = TypeSchema(properties: properties, order: order, additional: additional)
         }
         self.types = parsed
+        compiled = Self.compile(parsed)
         text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -117,13 +120,36 @@ public struct EventSchemas: Sendable, Equatable {
         return p
     }
 
-    /// Why the event breaks its schema, or nil. `type` is the event type; `metadata` the event's metadata
-    /// object within `bytes` (nil when the event has none).
-    func violation(type: String, metadata: Range<Int>?, in bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        guard let schema = types[type] else {
-            return rejectUnknownTypes ? "event_type: \(type) has no schema and unknown types are rejected" : nil
+    /// A type's schema in the form ingest reads: names as bytes, matched without building strings.
+    struct Compiled: Sendable, Equatable {
+        var type: String
+        var typeBytes: [UInt8]
+        var names: [[UInt8]]
+        var properties: [Property]
+        /// Allowed string values as bytes, by property.
+        var allowed: [[[UInt8]]?]
+        var additional: Bool
+    }
+
+    static func compile(_ types: [String: TypeSchema]) -> [Compiled] {
+        types.keys.sorted().map { name in
+            let t = types[name]!
+            return Compiled(
+                type: name, typeBytes: Array(name.utf8), names: t.order.map { Array($0.utf8) }, properties: t.order.map { t.properties[$0]! },
+                allowed: t.order.map { t.properties[$0]!.strings?.map { Array($0.utf8) } }, additional: t.additional)
         }
-        var seen = Set<String>()
+    }
+
+    /// Why the event breaks its schema, or nil. `type` is the event type's bytes; `metadata` the event's
+    /// metadata object within `bytes` (nil when the event has none).
+    func violation(type: UnsafeBufferPointer<UInt8>, metadata: Range<Int>?, in bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard let schema = compiled.first(where: { $0.typeBytes.elementsEqual(type) }) else {
+            return rejectUnknownTypes
+                ? "event_type: \(String(decoding: type, as: UTF8.self)) has no schema and unknown types are rejected" : nil
+        }
+        // Which properties the event has: a bit each for the first 64 (no allocation per event), an array beyond.
+        var seenBits: UInt64 = 0
+        var seenMore = schema.properties.count > 64 ? [Bool](repeating: false, count: schema.properties.count) : []
         if let metadata {
             var s = JSONScanner(UnsafeBufferPointer(rebasing: bytes[..<metadata.upperBound]))
             s.index = metadata.lowerBound
@@ -133,9 +159,19 @@ public struct EventSchemas: Sendable, Equatable {
                 while try s.nextElement(close: UInt8(ascii: "}"), first: &first) {
                     let keySpan = try s.scanString()
                     try s.expect(UInt8(ascii: ":"))
-                    let key = String(decoding: keySpan.hasEscapes ? JSONString.unescape(bytes, keySpan) : Array(bytes[keySpan.start..<keySpan.end]), as: UTF8.self)
-                    guard let property = schema.properties[key] else {
-                        if !schema.additional { return "metadata.\(key): not allowed for \(type)" }
+                    let index: Int?
+                    if keySpan.hasEscapes {
+                        let plain = JSONString.unescape(bytes, keySpan)
+                        index = schema.names.firstIndex { $0 == plain }
+                    } else {
+                        let raw = UnsafeBufferPointer(rebasing: bytes[keySpan.start..<keySpan.end])
+                        index = schema.names.firstIndex { $0.elementsEqual(raw) }
+                    }
+                    func key() -> String {
+                        String(decoding: keySpan.hasEscapes ? JSONString.unescape(bytes, keySpan) : Array(bytes[keySpan.start..<keySpan.end]), as: UTF8.self)
+                    }
+                    guard let index else {
+                        if !schema.additional { return "metadata.\(key()): not allowed for \(schema.type)" }
                         try s.skipValue(depth: 2)
                         continue
                     }
@@ -143,20 +179,22 @@ public struct EventSchemas: Sendable, Equatable {
                         try s.scanLiteral("null")
                         continue
                     }
-                    seen.insert(key)
-                    if let problem = try Self.check(property, &s, bytes) { return "metadata.\(key): \(problem)" }
+                    if index < 64 { seenBits |= 1 << UInt64(index) } else { seenMore[index] = true }
+                    if let problem = try Self.check(schema.properties[index], schema.allowed[index], &s, bytes) { return "metadata.\(key()): \(problem)" }
                 }
             } catch {
                 return "metadata: invalid JSON"
             }
         }
-        for key in schema.order where schema.properties[key]!.required && !seen.contains(key) {
-            return "metadata.\(key): required"
+        for (i, property) in schema.properties.enumerated() where property.required && !(i < 64 ? seenBits & (1 << UInt64(i)) != 0 : seenMore[i]) {
+            return "metadata.\(String(decoding: schema.names[i], as: UTF8.self)): required"
         }
         return nil
     }
 
-    private static func check(_ p: Property, _ s: inout JSONScanner, _ bytes: UnsafeBufferPointer<UInt8>) throws(JSONScanner.Failure) -> String? {
+    private static func check(
+        _ p: Property, _ allowedBytes: [[UInt8]]?, _ s: inout JSONScanner, _ bytes: UnsafeBufferPointer<UInt8>
+    ) throws(JSONScanner.Failure) -> String? {
         switch p.kind {
         case .string:
             guard s.peek() == UInt8(ascii: "\"") else {
@@ -165,9 +203,11 @@ public struct EventSchemas: Sendable, Equatable {
             }
             let span = try s.scanString()
             if let max = p.maxLength, span.scalarCount > max { return "longer than \(max) characters" }
-            if let allowed = p.strings {
-                let value = String(decoding: span.hasEscapes ? JSONString.unescape(bytes, span) : Array(bytes[span.start..<span.end]), as: UTF8.self)
-                if !allowed.contains(value) { return "expected one of \(allowed.joined(separator: ", "))" }
+            if let allowedBytes, let allowed = p.strings {
+                let found = span.hasEscapes
+                    ? allowedBytes.contains(JSONString.unescape(bytes, span))
+                    : allowedBytes.contains { $0.elementsEqual(UnsafeBufferPointer(rebasing: bytes[span.start..<span.end])) }
+                if !found { return "expected one of \(allowed.joined(separator: ", "))" }
             }
         case .number:
             guard let c = s.peek(), c == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) else {
