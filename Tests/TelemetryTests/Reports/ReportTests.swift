@@ -151,3 +151,64 @@ import Testing
         #expect((received.last?["data"] as? String)?.contains("Subject: telemetryd weekly: default · week to 2025-10-26") == true)
     }
 }
+
+/// Reports and share tokens through the real binary: a daemon started with `--webhook` posts the summary of the
+/// rollup it makes at start-up; `telemetryd share create|list|revoke` work beside the running daemon.
+@Suite struct RealBinaryReportTests {
+    func run(_ arguments: [String]) throws -> (status: Int32, out: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Daemon.binary)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, out.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    @Test func theDaemonPostsItsDailySummaryToTheWebhook() async throws {
+        let received = Mutex<[String]>([])
+        let router = Router()
+        router.post("hook") { request, _ -> HTTPResponse.Status in
+            let text = String(buffer: try await request.body.collect(upTo: 1 << 20))
+            received.withLock { $0.append(text) }
+            return .ok
+        }
+        try await Application(router: router).test(.live) { receiver in
+            let dir = TempDirectory()
+            let daemon = try Daemon(dataDirectory: dir.path + "/data", arguments: ["--webhook", "http://127.0.0.1:\(receiver.port!)/hook", "--dash-key", "k"])
+            defer { _ = daemon.terminate() }
+            // The reporter looks every 30 s; the rollup of yesterday is written at start.
+            var body: String?
+            for _ in 0..<450 where body == nil {
+                try await Task.sleep(for: .milliseconds(100))
+                body = received.withLock { $0.first }
+            }
+            let json = try JSONSerialization.jsonObject(with: Data(try #require(body).utf8)) as! [String: Any]
+            #expect(json["kind"] as? String == "daily_summary")
+            #expect(json["site"] as? String == "default")
+            #expect((json["text"] as? String)?.hasPrefix("default · ") == true)
+        }
+    }
+
+    @Test func shareTokensAreMadeListedAndRevokedBesideARunningDaemon() throws {
+        let dir = TempDirectory()
+        let data = dir.path + "/data"
+        let daemon = try Daemon(dataDirectory: data, arguments: ["--dash-key", "k"])
+        defer { _ = daemon.terminate() }
+        let created = try run(["share", "create", "default", "--data-dir", data])
+        #expect(created.status == 0 && created.out.hasPrefix("tdshare_"))
+        let token = created.out
+        #expect(daemon.http.get("/api/analytics/usage?days=1", headers: ["X-Share-Token": token])?.status == 200)
+        #expect(daemon.http.get("/api/analytics/users/u1/events", headers: ["X-Share-Token": token])?.status == 403)
+        let listed = try run(["share", "list", "--data-dir", data])
+        #expect(listed.out.contains("\tdefault\t") && !listed.out.contains(token))
+        #expect(try run(["share", "create", "nosuchsite", "--data-dir", data]).status != 0)
+        #expect(try run(["share", "revoke", token, "--data-dir", data]).status == 0)
+        #expect(daemon.http.get("/api/analytics/usage?days=1", headers: ["X-Share-Token": token])?.status == 401)
+        let log = (try? String(contentsOfFile: daemon.logPath, encoding: .utf8)) ?? ""
+        #expect(!log.contains(token))
+    }
+}
