@@ -123,8 +123,7 @@ final class Reporter: Service, Sendable {
                 }
             }
         }
-        let fields = sections.map { ($0.0, list($0.1)) }
-        if webhooks { enqueueWebhooks(site: site, kind: kind, text: text, data: data, fields: fields) }
+        if webhooks { enqueueWebhooks(site: site, kind: kind, text: text, data: data) }
         if !configuration.reportEmails.isEmpty {
             let html = "<html><body><h2>" + Self.escape(title) + "</h2>" + sections.map { name, rows in
                 "<h3>\(name)</h3><table>" + rows.map { "<tr><td>\(Self.escape($0.value ?? ""))</td><td align=\"right\">\($0.counts.users) users</td><td align=\"right\">\($0.counts.events) events</td></tr>" }.joined() + "</table>"
@@ -147,33 +146,19 @@ final class Reporter: Service, Sendable {
             w.key("threshold"); w.number(alert.threshold, places: 4)
         }
         let target = sites.site(site)
-        enqueueWebhooks(site: target, siteID: site, kind: kind, text: text, data: data, fields: [("Alert", alert.kind), ("Message", alert.message)])
+        enqueueWebhooks(site: target, siteID: site, kind: kind, text: text, data: data)
     }
 
-    private func enqueueWebhooks(site: Site?, siteID: String? = nil, kind: String, text: String, data: String, fields: [(String, String)]) {
+    private func enqueueWebhooks(site: Site?, siteID: String? = nil, kind: String, text: String, data: String) {
         let id = siteID ?? site?.id ?? "*"
-        // `text` for Slack and Mattermost, `content` for Discord, `attachments` for their structured fields.
+        // `text` for Slack and Mattermost, `content` for Discord; the figures in `data`. (No Slack `attachments`:
+        // Discord reads that key as file uploads and refuses the message.)
         let body = JSONWriter.build { w in
             w.field("text", text)
             w.field("content", text)
             w.field("site", id)
             w.field("kind", kind)
             w.key("data"); w.raw(data)
-            w.key("attachments")
-            w.array { w in
-                w.object { w in
-                    w.key("fields")
-                    w.array { w in
-                        for (title, value) in fields {
-                            w.object { w in
-                                w.field("title", title)
-                                w.field("value", value)
-                                w.field("short", false)
-                            }
-                        }
-                    }
-                }
-            }
         }
         for url in configuration.webhooks + (site?.definition.webhooks ?? []) {
             enqueue(Outbox.Message(channel: .webhook, kind: kind, site: id, url: url, body: body, created: sites.now(), next: sites.now()))
