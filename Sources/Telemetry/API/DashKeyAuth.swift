@@ -1,42 +1,31 @@
 import Crypto
-import Hummingbird
 
-/// Checks `X-Dash-Key` by comparing SHA-256 digests in constant time against every configured key.
+/// Checks a presented key by comparing SHA-256 digests in constant time against every configured key.
 public struct DashKeyAuth: Sendable {
     let digests: [[UInt8]]
 
     public init(keys: [String]) {
-        digests = keys.map { Array(SHA256.hash(data: Array($0.utf8))) }
+        digests = keys.map(Self.digest)
     }
 
     public var isEnabled: Bool { !digests.isEmpty }
 
     /// True when `presented` matches a key; the time taken does not depend on where a near-miss differs.
     public func accepts(_ presented: String) -> Bool {
-        let digest = Array(SHA256.hash(data: Array(presented.utf8)))
-        var matched = false
-        for key in digests {
+        Self.match(Self.digest(presented), in: digests) != nil
+    }
+
+    static func digest(_ text: String) -> [UInt8] { Array(SHA256.hash(data: Array(text.utf8))) }
+
+    /// The index of `digest` in `digests` (the last, if several), comparing every byte of every entry whatever
+    /// matches: the time taken tells nothing of which entry or byte differed. Share tokens use it too.
+    static func match(_ digest: [UInt8], in digests: [[UInt8]]) -> Int? {
+        var found: Int?
+        for (i, candidate) in digests.enumerated() where candidate.count == digest.count {
             var diff: UInt8 = 0
-            for i in 0..<key.count { diff |= key[i] ^ digest[i] }
-            matched = matched || diff == 0
+            for j in 0..<candidate.count { diff |= candidate[j] ^ digest[j] }
+            if diff == 0 { found = i }
         }
-        return matched
-    }
-
-    func check(_ request: Request) throws {
-        guard isEnabled else { throw APIError(.serviceUnavailable, "usage API disabled: no dash key configured") }
-        guard let key = request.headers[.xDashKey], accepts(key) else {
-            throw APIError(.unauthorized, "missing or wrong X-Dash-Key")
-        }
-    }
-}
-
-/// Rejects requests without a valid dash key before they reach the keyed routes.
-struct DashKeyMiddleware<Context: RequestContext>: RouterMiddleware {
-    let auth: DashKeyAuth
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        try auth.check(request)
-        return try await next(request, context)
+        return found
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Synchronization
 
@@ -28,7 +27,7 @@ public final class ShareTokenStore: Sendable {
         path = (dataDirectory as NSString).appendingPathComponent("share-tokens.json")
     }
 
-    static func digest(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
+    static func digest(_ token: String) -> [UInt8] { DashKeyAuth.digest(token) }
 
     static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
@@ -37,13 +36,7 @@ public final class ShareTokenStore: Sendable {
         let presented = Self.digest(token)
         return cache.withLock { c in
             refresh(&c)
-            var found: String?
-            for (i, digest) in c.digests.enumerated() {
-                var diff: UInt8 = 0
-                for j in 0..<digest.count { diff |= digest[j] ^ presented[j] }
-                if diff == 0 { found = c.entries[i].site }
-            }
-            return found
+            return DashKeyAuth.match(presented, in: c.digests).map { c.entries[$0].site }
         }
     }
 

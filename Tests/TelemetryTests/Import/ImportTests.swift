@@ -129,28 +129,16 @@ import Testing
         let today = CivilDate(epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
         let events = (0..<250).map { #"{"event_type":"page_view","user_id":"u\#($0 % 40)","url":"/p\#($0 % 7)","ts":"\#(today.adding(days: -($0 % 20)))T10:00:00Z"}"# }
         try (events.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-        func run(_ arguments: [String]) throws -> (status: Int32, out: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Daemon.binary)
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, out.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
         // Offline, twice.
-        #expect(try run(["import", "--data-dir", dir.path + "/offline", file]) == (0, "imported 250, duplicates 0, ignored 0, rejected 0"))
-        #expect(try run(["import", "--data-dir", dir.path + "/offline", file]) == (0, "imported 0, duplicates 250, ignored 0, rejected 0"))
+        #expect(try runTelemetryd(["import", "--data-dir", dir.path + "/offline", file]) == (0, "imported 250, duplicates 0, ignored 0, rejected 0"))
+        #expect(try runTelemetryd(["import", "--data-dir", dir.path + "/offline", file]) == (0, "imported 0, duplicates 250, ignored 0, rejected 0"))
         // Through a running daemon: the offline path refuses its directory; --url goes past the rate limiter.
         let daemon = try Daemon(dataDirectory: dir.path + "/live", arguments: ["--dash-key", "k", "--rate-limit", "1"])
         defer { _ = daemon.terminate() }
-        #expect(try run(["import", "--data-dir", dir.path + "/live", file]).status == 1)
-        #expect(try run(["import", "--url", "http://127.0.0.1:\(daemon.port)", "--dash-key", "k", file]) == (0, "imported 250, duplicates 0, ignored 0, rejected 0"))
-        #expect(try run(["import", "--url", "http://127.0.0.1:\(daemon.port)", "--dash-key", "k", file]) == (0, "imported 0, duplicates 250, ignored 0, rejected 0"))
-        #expect(try run(["import", "--url", "http://127.0.0.1:\(daemon.port)", "--dash-key", "wrong", file]).status == 1)
+        #expect(try runTelemetryd(["import", "--data-dir", dir.path + "/live", file]).status == 1)
+        #expect(try runTelemetryd(["import", "--url", "http://127.0.0.1:\(daemon.port)", "--dash-key", "k", file]) == (0, "imported 250, duplicates 0, ignored 0, rejected 0"))
+        #expect(try runTelemetryd(["import", "--url", "http://127.0.0.1:\(daemon.port)", "--dash-key", "k", file]) == (0, "imported 0, duplicates 250, ignored 0, rejected 0"))
+        #expect(try runTelemetryd(["import", "--url", "http://127.0.0.1:\(daemon.port)", "--dash-key", "wrong", file]).status == 1)
         let usage = daemon.http.get("/api/analytics/usage?days=30", headers: ["X-Dash-Key": "k"])
         #expect(usage?.body.contains(#""mau":40"#) == true)
     }

@@ -155,19 +155,6 @@ import Testing
 /// Reports and share tokens through the real binary: a daemon started with `--webhook` posts the summary of the
 /// rollup it makes at start-up; `telemetryd share create|list|revoke` work beside the running daemon.
 @Suite struct RealBinaryReportTests {
-    func run(_ arguments: [String]) throws -> (status: Int32, out: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Daemon.binary)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, out.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
-
     @Test func theDaemonPostsItsDailySummaryToTheWebhook() async throws {
         let received = Mutex<[String]>([])
         let router = Router()
@@ -198,15 +185,15 @@ import Testing
         let data = dir.path + "/data"
         let daemon = try Daemon(dataDirectory: data, arguments: ["--dash-key", "k"])
         defer { _ = daemon.terminate() }
-        let created = try run(["share", "create", "default", "--data-dir", data])
+        let created = try runTelemetryd(["share", "create", "default", "--data-dir", data])
         #expect(created.status == 0 && created.out.hasPrefix("tdshare_"))
         let token = created.out
         #expect(daemon.http.get("/api/analytics/usage?days=1", headers: ["X-Share-Token": token])?.status == 200)
         #expect(daemon.http.get("/api/analytics/users/u1/events", headers: ["X-Share-Token": token])?.status == 403)
-        let listed = try run(["share", "list", "--data-dir", data])
+        let listed = try runTelemetryd(["share", "list", "--data-dir", data])
         #expect(listed.out.contains("\tdefault\t") && !listed.out.contains(token))
-        #expect(try run(["share", "create", "nosuchsite", "--data-dir", data]).status != 0)
-        #expect(try run(["share", "revoke", token, "--data-dir", data]).status == 0)
+        #expect(try runTelemetryd(["share", "create", "nosuchsite", "--data-dir", data]).status != 0)
+        #expect(try runTelemetryd(["share", "revoke", token, "--data-dir", data]).status == 0)
         #expect(daemon.http.get("/api/analytics/usage?days=1", headers: ["X-Share-Token": token])?.status == 401)
         let log = (try? String(contentsOfFile: daemon.logPath, encoding: .utf8)) ?? ""
         #expect(!log.contains(token))

@@ -136,3 +136,17 @@ final class Daemon {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 }
+
+/// Runs the real `telemetryd` with `arguments` to completion: its exit status and its stdout, trimmed.
+func runTelemetryd(_ arguments: [String]) throws -> (status: Int32, out: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Daemon.binary)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, out.trimmingCharacters(in: .whitespacesAndNewlines))
+}
