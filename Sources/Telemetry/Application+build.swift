@@ -61,6 +61,7 @@ func buildApplication(
                 monitor: alerts, site: sites.all.count > 1 ? site.id : nil, index: storage.index, rollups: site.rollups.stats,
                 funnel: storage.configuration.funnel, now: storage.now))
     }
+    for site in sites.all { if let sink = site.sink { app.addServices(sink) } }
     app.addServices(SchemaReloadService(store: sites.schemas, logger: logger))
     let outbox = Outbox(dataDirectory: configuration.dataDirectory)
     let reporter = Reporter(sites: sites, outbox: outbox, logger: logger)

@@ -39,6 +39,11 @@ struct DeleteUser: ParsableCommand {
         let files = LogReplay(directory: config.dataDirectory, logger: logger).files()
         let progress = ProgressReporter(label: "delete-user", total: files.reduce(0) { $0 + (FileSystem.size($1) ?? 0) } * 2)
         _ = try IndexLoader(dataDirectory: config.dataDirectory, logger: logger).open(index, store: store, progress: progress)
+        // With a ClickHouse sink the erasure is recorded for it: the next `serve` deletes the user's rows there.
+        if config.clickhouse.url != nil {
+            try ClickHouseCursor(directory: config.dataDirectory, start: index.position)
+                .prepareErasure(of: userId, directory: config.dataDirectory, activeSeq: index.position.seq)
+        }
         let deleted = try UserEraser(directory: config.dataDirectory, index: index, store: store, maintenance: nil, logger: logger)
             .erase(userId)
         progress.finish("\(deleted) events erased")

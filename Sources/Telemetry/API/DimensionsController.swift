@@ -10,7 +10,7 @@ struct DimensionsController: Sendable {
     }
 
     @Sendable func breakdown(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
-        let reader = try context.requireSite().reader
+        let site = try context.requireSite()
         let q = QueryParameters(request: request, now: now())
         guard let by = request.uri.queryParameters["by"] else {
             throw APIError(.badRequest, "by is required: one of \(Dimension.names.joined(separator: ", "))")
@@ -28,8 +28,11 @@ struct DimensionsController: Sendable {
         case let other?: throw APIError(.badRequest, "compare must be previous, not \"\(other)\"")
         }
         let (start, last) = (end.dayNumber - days + 1, end.dayNumber)
-        let result = await reader.scan(filter) { t in
-            t.breakdown(dimension, start, last, top: top, previous: compare ? (start - days, start - 1) : nil)
+        let previous = compare ? (start - days, start - 1) : nil
+        let result = if let clickhouse = site.clickhouse {
+            try await clickhouse.breakdown(dimension, start, last, top: top, previous: previous, filter: filter)
+        } else {
+            await site.reader.scan(filter) { t in t.breakdown(dimension, start, last, top: top, previous: previous) }
         }
         return .json(JSONWriter.build { w in
             w.field("ok", true)
@@ -65,11 +68,16 @@ struct DimensionsController: Sendable {
     }
 
     @Sendable func visits(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
-        let reader = try context.requireSite().reader
+        let site = try context.requireSite()
         let q = QueryParameters(request: request, now: now())
         let (end, days) = try q.window()
         let (start, last) = (end.dayNumber - days + 1, end.dayNumber)
-        let result = await reader.scan(try q.filter()) { $0.visits(start, last) }
+        let filter = try q.filter()
+        let result = if let clickhouse = site.clickhouse {
+            try await clickhouse.visits(start, last, filter: filter)
+        } else {
+            await site.reader.scan(filter) { $0.visits(start, last) }
+        }
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             Self.window(start, last, &w)

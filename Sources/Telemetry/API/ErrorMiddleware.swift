@@ -8,6 +8,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let error as ClickHouseClient.Failure {
+            // The answer's source is unreachable or refused the query: the client may retry.
+            context.logger.warning("ClickHouse query failed", metadata: ["error": "\(error)"])
+            throw APIError(.badGateway, "ClickHouse did not answer the query: \(error.description.prefix(300))", headers: [.retryAfter: "5"])
         } catch let error as HTTPError {
             throw APIError(error.status, Self.sentence(for: error.status, error.body), headers: error.headers)
         } catch {

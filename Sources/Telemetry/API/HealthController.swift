@@ -13,6 +13,15 @@ struct HealthController: Sendable {
                 w.field("ok", healthy)
                 w.field("version", TelemetryVersion.current)
                 w.field("uptime_s", Int(uptime))
+                if let lag = sites.clickhouseLag {
+                    w.key("clickhouse")
+                    w.object { w in
+                        w.field("lag_events", lag.events)
+                        w.field("lag_bytes", lag.bytes)
+                        w.key("lag_seconds")
+                        w.number(lag.seconds, places: 1)
+                    }
+                }
                 if !healthy { w.field("error", "the event log is not writable") }
             }
             return Response.json(body, status: healthy ? .ok : .serviceUnavailable)

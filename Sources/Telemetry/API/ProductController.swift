@@ -12,8 +12,16 @@ struct ProductController: Sendable {
 
     func parameters(_ request: Request) -> QueryParameters { QueryParameters(request: request, now: now()) }
 
+    /// With `--query-source clickhouse`, the analyses ClickHouse does not answer yet say so (501) rather than
+    /// answer from this instance's log alone, which holds only the events it received.
+    static func refuseClickHouse(_ site: Site, _ what: String) throws {
+        guard site.clickhouse != nil else { return }
+        throw APIError(.notImplemented, "\(what) are not answered from ClickHouse yet; ask an instance running with --query-source index")
+    }
+
     @Sendable func retention(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let site = try context.requireSite()
+        try Self.refuseClickHouse(site, "retention cohorts")
         let reader = site.reader
         let q = parameters(request)
         let weeks = try q.integer("weeks", default: 8, 1...52)
@@ -58,6 +66,7 @@ struct ProductController: Sendable {
 
     @Sendable func funnel(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let site = try context.requireSite()
+        try Self.refuseClickHouse(site, "funnels")
         let reader = site.reader
         let q = parameters(request)
         let texts = (request.uri.queryParameters["steps"].map(String.init) ?? "").split(separator: ",")
@@ -88,6 +97,7 @@ struct ProductController: Sendable {
 
     @Sendable func experiment(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let site = try context.requireSite()
+        try Self.refuseClickHouse(site, "experiments")
         let reader = site.reader
         let q = parameters(request)
         let name = try context.parameters.decoded("name")

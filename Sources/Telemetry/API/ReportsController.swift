@@ -24,9 +24,13 @@ struct ReportsController: Sendable {
         let reader = site.reader
         let (end, days, filter) = try window(request)
         // The 28-day averages and week-over-week changes reach 34 days before the window.
-        let series = filter.isEmpty
-            ? await reader.read { $0.trends(end: end, days: days) }
-            : await reader.scan(filter) { $0.dayIndex(end.dayNumber - days - 33, end.dayNumber).trends(end: end, days: days) }
+        let series = if let clickhouse = site.clickhouse {
+            try await clickhouse.trends(end: end, days: days, filter: filter)
+        } else if filter.isEmpty {
+            await reader.read { $0.trends(end: end, days: days) }
+        } else {
+            await reader.scan(filter) { $0.dayIndex(end.dayNumber - days - 33, end.dayNumber).trends(end: end, days: days) }
+        }
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.key("days")
@@ -50,9 +54,13 @@ struct ReportsController: Sendable {
         let site = try context.requireSite()
         let reader = site.reader
         let (end, days, filter) = try window(request)
-        let grid = filter.isEmpty
-            ? await reader.read { $0.hours(end: end, days: days) }
-            : await reader.scan(filter) { $0.dayIndex(end.dayNumber - days + 1, end.dayNumber).hours(end: end, days: days) }
+        let grid = if let clickhouse = site.clickhouse {
+            try await clickhouse.hours(end: end, days: days, filter: filter)
+        } else if filter.isEmpty {
+            await reader.read { $0.hours(end: end, days: days) }
+        } else {
+            await reader.scan(filter) { $0.dayIndex(end.dayNumber - days + 1, end.dayNumber).hours(end: end, days: days) }
+        }
         return .json(#"{"ok":true,"hours":["# + grid.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]}")
     }
 
@@ -73,12 +81,11 @@ struct ReportsController: Sendable {
 
     @Sendable func exportCSV(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let site = try context.requireSite()
-        let reader = site.reader
         let (end, days, filter) = try window(request)
         let funnel = site.funnel
         var csv = CSV()
         csv.row(["date", "users", "new_users", "events"] + funnel)
-        let series = await reader.daily(end: end, days: days, funnel: funnel, filter: filter)
+        let series = try await site.daily(end: end, days: days, filter: filter)
         for d in series {
             let steps = Dictionary(d.funnelSteps, uniquingKeysWith: +)
             csv.row([d.date.description, String(d.users), String(d.newUsers), String(d.events)] + funnel.map { String(steps[$0] ?? 0) })
@@ -93,6 +100,9 @@ struct ReportsController: Sendable {
         let reader = site.reader
         let (end, days, filter) = try window(request)
         let (start, last) = (end.dayNumber - days + 1, end.dayNumber)
+        if let clickhouse = site.clickhouse {
+            return Self.featuresCSV(try await clickhouse.features(start, last, filter: filter))
+        }
         let features = await reader.scan(filter) { $0.features(start, last) }
         var rows = features
         if filter.isEmpty {
@@ -101,6 +111,10 @@ struct ReportsController: Sendable {
             let events = await reader.read { $0.usage(end: end, days: days, top: Int.max, funnel: funnel) }.featureUsage
             rows = events.map { (name: $0.0, events: $0.1, users: users[$0.0] ?? 0) }
         }
+        return Self.featuresCSV(rows)
+    }
+
+    static func featuresCSV(_ rows: [(name: String, events: Int, users: Int)]) -> Response {
         var csv = CSV()
         csv.row(["feature", "events", "users"])
         for f in rows { csv.row([f.name, String(f.events), String(f.users)]) }

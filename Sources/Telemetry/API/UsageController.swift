@@ -21,11 +21,15 @@ struct UsageController: Sendable {
         let end = try q.end()
         let filter = try q.filter()
         let funnel = site.funnel
-        let report = filter.isEmpty
-            ? await reader.read { $0.usage(end: end, days: days, top: top, funnel: funnel) }
-            : await reader.scan(filter) { t in
+        let report = if let clickhouse = site.clickhouse {
+            try await clickhouse.usage(end: end, days: days, top: top, funnel: funnel, filter: filter)
+        } else if filter.isEmpty {
+            await reader.read { $0.usage(end: end, days: days, top: top, funnel: funnel) }
+        } else {
+            await reader.scan(filter) { t in
                 t.dayIndex(end.dayNumber - days + 1, end.dayNumber).usage(end: end, days: days, top: top, funnel: funnel)
             }
+        }
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.field("ts", Timestamp.secondsString(now()))
@@ -35,10 +39,9 @@ struct UsageController: Sendable {
 
     @Sendable func daily(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let site = try context.requireSite()
-        let reader = site.reader
         let q = parameters(request)
         let (end, days) = try q.window()
-        let series = await reader.daily(end: end, days: days, funnel: site.funnel, filter: try q.filter())
+        let series = try await site.daily(end: end, days: days, filter: try q.filter())
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.key("days")

@@ -127,6 +127,35 @@ extension TelemetryConfiguration {
             guard v.contains("@") else { throw ConfigurationError("must be an email address, not \"\(v)\"") }
             c.reportFrom = v
         },
+        Setting(flag: "clickhouse-url", environment: "TELEMETRY_CLICKHOUSE_URL", defaultValue: nil, help: "http://host:8123: ship every committed event to this ClickHouse server (its HTTP interface), one sink per site.") { c, v throws(ConfigurationError) in
+            guard !v.isEmpty else { c.clickhouse.url = nil; return }
+            guard isWebURL(v) else { throw ConfigurationError("must be an http(s) URL like http://127.0.0.1:8123, not \"\(v)\"") }
+            c.clickhouse.url = v
+        },
+        Setting(flag: "clickhouse-database", environment: "TELEMETRY_CLICKHOUSE_DATABASE", defaultValue: "telemetry", help: "ClickHouse database of the events table (created when missing).") { c, v throws(ConfigurationError) in
+            guard ClickHouseSettings.isIdentifier(v) else { throw ConfigurationError("must be a ClickHouse identifier ([A-Za-z_][A-Za-z0-9_]*), not \"\(v)\"") }
+            c.clickhouse.database = v
+        },
+        Setting(flag: "clickhouse-table", environment: "TELEMETRY_CLICKHOUSE_TABLE", defaultValue: "events", help: "ClickHouse events table (created when missing; scripts/clickhouse/ has its definition).") { c, v throws(ConfigurationError) in
+            guard ClickHouseSettings.isIdentifier(v) else { throw ConfigurationError("must be a ClickHouse identifier ([A-Za-z_][A-Za-z0-9_]*), not \"\(v)\"") }
+            c.clickhouse.table = v
+        },
+        Setting(flag: "clickhouse-user", environment: "TELEMETRY_CLICKHOUSE_USER", defaultValue: "default", help: "ClickHouse user.") { c, v throws(ConfigurationError) in
+            guard !v.isEmpty, !v.contains(":") else { throw ConfigurationError("must be a user name without ':', not \"\(v)\"") }
+            c.clickhouse.user = v
+        },
+        Setting(flag: "clickhouse-password-file", environment: "TELEMETRY_CLICKHOUSE_PASSWORD_FILE", defaultValue: nil, help: "File holding the ClickHouse user's password (systemd LoadCredential=); its first line is used.") { c, v throws(ConfigurationError) in
+            guard !v.isEmpty else { c.clickhouse.password = ""; return }
+            guard let text = try? String(contentsOfFile: v, encoding: .utf8) else { throw ConfigurationError("cannot read the password file \(v)") }
+            c.clickhouse.password = String(text.split(whereSeparator: \.isNewline).first ?? "")
+        },
+        Setting(flag: "query-source", environment: "TELEMETRY_QUERY_SOURCE", defaultValue: "index", help: "index: answer from this daemon's day index and event table; clickhouse: answer the keyed API from ClickHouse (needs --clickhouse-url).") { c, v throws(ConfigurationError) in
+            guard let source = QuerySource(rawValue: v) else { throw ConfigurationError("must be index or clickhouse, not \"\(v)\"") }
+            c.clickhouse.querySource = source
+        },
+        Setting(flag: "clickhouse-lag-limit-days", environment: "TELEMETRY_CLICKHOUSE_LAG_LIMIT_DAYS", defaultValue: "7", help: "Raw retention keeps a segment the sink has not shipped at most this many days longer; past that it is deleted unshipped (logged and counted).") { c, v throws(ConfigurationError) in
+            c.clickhouse.lagLimitDays = try integer(v, 0...36500)
+        },
         Setting(flag: "log-level", environment: "TELEMETRY_LOG_LEVEL", defaultValue: "info", help: "trace, debug, info, notice, warning, error or critical.") { c, v throws(ConfigurationError) in
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
             guard levels.contains(v.lowercased()) else {

@@ -43,6 +43,9 @@ public struct TelemetryConfiguration: Sendable, Equatable {
     /// Events per second of event time one session may send before it counts as a bot; 0 = no limit.
     public var botSessionRate = 0
 
+    /// The ClickHouse sink and query source (docs/clickhouse.md).
+    public var clickhouse = ClickHouseSettings()
+
     /// The documented defaults.
     public init() {
         for setting in Self.settings {

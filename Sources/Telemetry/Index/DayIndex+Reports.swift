@@ -12,19 +12,23 @@ extension DayIndex {
     }
 
     public func trends(end: CivilDate, days: Int) -> [TrendDay] {
+        state.withLock { s in
+            Self.trends(end: end, days: days) { n in s.days[n].map { ($0.users.count, $0.events) } ?? (0, 0) }
+        }
+    }
+
+    /// The trend series from each date's (users, events), which it reads from 34 days before the window on.
+    static func trends(end: CivilDate, days: Int, figures: (Int) -> (Int, Int)) -> [TrendDay] {
         let start = end.adding(days: -(days - 1))
-        return state.withLock { s in
-            func figures(_ n: Int) -> (Int, Int) { s.days[n].map { ($0.users.count, $0.events) } ?? (0, 0) }
-            return (start.dayNumber...end.dayNumber).map { n in
-                let (users, events) = figures(n)
-                let window = ((n - 27)...n).map(figures)
-                let (lastUsers, lastEvents) = figures(n - 7)
-                func change(_ now: Int, _ before: Int) -> Double? { before == 0 ? nil : Double(now - before) / Double(before) }
-                return TrendDay(
-                    date: CivilDate(dayNumber: n), users: users, events: events,
-                    usersAverage28: Double(window.reduce(0) { $0 + $1.0 }) / 28, eventsAverage28: Double(window.reduce(0) { $0 + $1.1 }) / 28,
-                    usersWeekOverWeek: change(users, lastUsers), eventsWeekOverWeek: change(events, lastEvents))
-            }
+        return (start.dayNumber...end.dayNumber).map { n in
+            let (users, events) = figures(n)
+            let window = ((n - 27)...n).map(figures)
+            let (lastUsers, lastEvents) = figures(n - 7)
+            func change(_ now: Int, _ before: Int) -> Double? { before == 0 ? nil : Double(now - before) / Double(before) }
+            return TrendDay(
+                date: CivilDate(dayNumber: n), users: users, events: events,
+                usersAverage28: Double(window.reduce(0) { $0 + $1.0 }) / 28, eventsAverage28: Double(window.reduce(0) { $0 + $1.1 }) / 28,
+                usersWeekOverWeek: change(users, lastUsers), eventsWeekOverWeek: change(events, lastEvents))
         }
     }
 

@@ -10,6 +10,8 @@ public final class DayIndex: CommitObserver, Sendable {
         var types = NameTable()
         var features = NameTable()
         var position = LogPosition(seq: 1, offset: 0)
+        /// Lines committed since the daemon started, counted with `position` (the ClickHouse sink's lag).
+        var committedLines = 0
         var dirty: Set<Int> = []
         var live = LiveWindow()
     }
@@ -27,6 +29,9 @@ public final class DayIndex: CommitObserver, Sendable {
 
     public var position: LogPosition { state.withLock { $0.position } }
 
+    /// The committed position with the count of lines committed since start-up up to it.
+    var committedCount: (position: LogPosition, lines: Int) { state.withLock { ($0.position, $0.committedLines) } }
+
     public func committed(_ batches: [DecodedBatch], through position: LogPosition) {
         apply([IndexApplier.Commit(batches: batches, position: position)])
     }
@@ -38,6 +43,7 @@ public final class DayIndex: CommitObserver, Sendable {
             var day = DayCursor()
             for commit in commits {
                 for batch in commit.batches {
+                    s.committedLines += batch.records.count
                     batch.lines.withUnsafeBufferPointer { b in
                         for r in batch.records {
                             Self.add(&s, hasher, ts: r.ts, b, type: r.eventType, feature: r.feature, user: r.user, day: &day)

@@ -109,20 +109,25 @@ extension DayIndex {
 
     /// Names by count descending, then name in byte order; zero counts left out.
     static func ranked(_ counts: [Int], _ names: NameTable) -> [(String, Int)] {
-        counts.indices.filter { counts[$0] > 0 }
-            .map { (name: names.name($0), count: counts[$0]) }
-            .sorted { a, b in a.count != b.count ? a.count > b.count : a.name.utf8.lexicographicallyPrecedes(b.name.utf8) }
-            .map { ($0.name, $0.count) }
+        ranked(counts.indices.map { (names.name($0), counts[$0]) })
+    }
+
+    /// The same ranking of (name, count) pairs, each name once.
+    static func ranked(_ pairs: [(String, Int)]) -> [(String, Int)] {
+        pairs.filter { $0.1 > 0 }
+            .sorted { a, b in a.1 != b.1 ? a.1 > b.1 : a.0.utf8.lexicographicallyPrecedes(b.0.utf8) }
     }
 
     /// The configured steps first, in order and always present, then every other type ranked.
     static func funnel(_ counts: [Int], _ names: NameTable, steps: [String]) -> [(String, Int)] {
-        var out: [(String, Int)] = steps.map { step in
-            let id = names.lookup(Array(step.utf8))
-            return (step, id.map { $0 < counts.count ? counts[$0] : 0 } ?? 0)
-        }
+        funnel(counts.indices.map { (names.name($0), counts[$0]) }, steps: steps)
+    }
+
+    /// The same from (type, count) pairs, each type once.
+    static func funnel(_ pairs: [(String, Int)], steps: [String]) -> [(String, Int)] {
+        var counts: [String: Int] = [:]
+        for (name, count) in pairs { counts[name] = count }
         let stepSet = Set(steps)
-        out += ranked(counts, names).filter { !stepSet.contains($0.0) }
-        return out
+        return steps.map { ($0, counts[$0] ?? 0) } + ranked(pairs).filter { !stepSet.contains($0.0) }
     }
 }

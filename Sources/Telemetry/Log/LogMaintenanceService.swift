@@ -23,6 +23,14 @@ public final class LogMaintenanceService: Service, Sendable {
     private let segmentLock = Mutex(())
     /// Newest `ts` per closed segment, read once per segment.
     private let newest = Mutex([String: Int64]())
+    /// Asked before retention deletes a segment (its name, newest `ts` and the cutoff): the ClickHouse sink keeps
+    /// the segments it has not shipped.
+    private let retentionGuard = Mutex<(@Sendable (SegmentName, Int64, Int64) -> Bool)?>(nil)
+
+    /// Sets what retention asks before deleting a segment.
+    func setRetentionGuard(_ allows: @escaping @Sendable (SegmentName, Int64, Int64) -> Bool) {
+        retentionGuard.withLock { $0 = allows }
+    }
 
     public init(
         directory: String, retentionDays: Int, now: @escaping @Sendable () -> Int64, logger: Logger,
@@ -105,8 +113,12 @@ public final class LogMaintenanceService: Service, Sendable {
         let cutoff = now() - Int64(retentionDays) * Milliseconds.day
         var deleted: [String] = []
         for file in FileSystem.list(directory).sorted() {
-            guard SegmentName(fileName: file) != nil, !file.hasSuffix(".tmp") else { continue }
+            guard let name = SegmentName(fileName: file), !file.hasSuffix(".tmp") else { continue }
             guard let newestTs = newestTimestamp(file), newestTs < cutoff else { continue }
+            if let allows = retentionGuard.withLock({ $0 }), !allows(name, newestTs, cutoff) {
+                logger.debug("segment past retention kept for the ClickHouse sink", metadata: ["segment": "\(file)"])
+                continue
+            }
             do {
                 try withSegmentsLocked { try FileSystem.unlink(directory + "/" + file) }
                 deleted.append(file)

@@ -25,6 +25,10 @@ public final class Sites: Sendable {
         if !configuration.reportEmails.isEmpty && configuration.smtpURL == nil {
             throw ConfigurationError("--report-email needs --smtp-url (the relay the reports are mailed through)")
         }
+        if configuration.clickhouse.querySource == .clickhouse && configuration.clickhouse.url == nil {
+            throw ConfigurationError("--query-source clickhouse needs --clickhouse-url (the server to answer from)")
+        }
+        let clickhouse = configuration.clickhouse.url.map { _ in ClickHouseClient(settings: configuration.clickhouse) }
         let metrics = TelemetryMetrics()
         let countries = try configuration.geoipDatabase.map { path in
             let database = try CountryDatabase(path: path)
@@ -39,7 +43,7 @@ public final class Sites: Sendable {
                 let storage = try Storage.open(
                     configuration.forSite(definition), logger: siteLogger, now: now, io: io, metrics: metrics, countries: countries,
                     onFatal: onFatal)
-                opened.append(Site(definition: definition, storage: storage, logger: siteLogger))
+                opened.append(Site(definition: definition, storage: storage, logger: siteLogger, clickhouse: clickhouse))
             }
         } catch {
             for site in opened { site.storage.close() }
@@ -82,6 +86,14 @@ public final class Sites: Sendable {
     /// Decodes a batch before its site is known (decoding does not depend on the site).
     func decode(_ body: UnsafeBufferPointer<UInt8>, dimensions: RequestDimensions) throws(BatchError) -> DecodedBatch {
         try all[0].storage.ingestor.decode(body, dimensions: dimensions, schemas: schemas.schemas)
+    }
+
+    /// The ClickHouse sinks' lag summed over the sites (the oldest wait for seconds); nil without a sink.
+    var clickhouseLag: ClickHouseSink.Lag? {
+        let lags = all.compactMap { $0.sink?.currentLag }
+        guard !lags.isEmpty else { return nil }
+        return ClickHouseSink.Lag(
+            events: lags.reduce(0) { $0 + $1.events }, bytes: lags.reduce(0) { $0 + $1.bytes }, seconds: lags.map(\.seconds).max() ?? 0)
     }
 
     /// True while every site's log accepts events.

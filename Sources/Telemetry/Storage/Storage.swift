@@ -24,6 +24,8 @@ public final class Storage: Sendable {
     let ingestor: EventIngestor
     let scans: ScanPool
     let queries = QueryThread()
+    /// How far the log has been shipped to ClickHouse, with `--clickhouse-url`.
+    let clickhouseCursor: ClickHouseCursor?
 
     /// Why the data directory could not be opened.
     public struct OpenError: Error, CustomStringConvertible {
@@ -100,6 +102,9 @@ public final class Storage: Sendable {
             onRotate: { maintenance.enqueue($0) }, onFatal: onFatal)
         ingestor = EventIngestor(writer: writer, dedup: dedup, stats: IngestStats(metrics: metrics), now: now)
         scans = ScanPool()
+        // A new sink starts at the end of the log; `telemetryd clickhouse backfill` ships what came before.
+        let end = index.position
+        clickhouseCursor = try configuration.clickhouse.url.map { _ in try ClickHouseCursor(directory: directory, start: end) }
     }
 
     /// Finishes the batches handed over, closes the log, applies the last commits to the index, saves the dedup
@@ -135,8 +140,10 @@ public final class Storage: Sendable {
         let applier = self.applier
         await table.waitUntilLoaded()
         let deleted = ErasedCount()
+        let (cursor, index, directory) = (clickhouseCursor, self.index, configuration.dataDirectory)
         try await writer.withExclusiveAccess {
             applier.drain()
+            try cursor?.prepareErasure(of: userId, directory: directory, activeSeq: index.position.seq)
             deleted.set(try eraser.erase(userId))
         }
         return deleted.value

@@ -22,6 +22,18 @@ public struct VisitFigures: Sendable, Equatable {
     }
 
     public init() {}
+
+    /// The same figures from sums: `visits`, how many bounced, the sum of the durations, the two middle
+    /// durations (equal for an odd count) and the sum of page views.
+    init(visits: Int, bounces: Int, durationSumMs: Int64, middle: (Int64, Int64), pages: Int) {
+        guard visits > 0 else { return }
+        let n = Double(visits)
+        self.visits = visits
+        bounceRate = Double(bounces) / n
+        durationMeanSeconds = Double(durationSumMs) / (n * 1000)
+        durationMedianSeconds = (middle.0 == middle.1 ? Double(middle.0) : Double(middle.0 + middle.1) / 2) / 1000
+        pagesPerVisit = Double(pages) / n
+    }
 }
 
 extension TableQuery {

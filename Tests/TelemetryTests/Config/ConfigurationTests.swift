@@ -16,7 +16,10 @@ import Testing
         "event-schemas": (written(#"{"types":{"signup":{}}}"#), written(#"{"types":{"signup":{"metadata":{"x":{"type":"date"}}}}}"#)),
         "keep-bots": ("on", "maybe"), "bot-session-rate": ("10", "-1"), "webhook": ("https://hooks.example.com/x", "ftp://x"),
         "smtp-url": ("smtp://127.0.0.1:2525", "http://x"), "report-email": ("team@example.com", "nobody"),
-        "report-from": ("r@example.com", "nobody"),
+        "report-from": ("r@example.com", "nobody"), "clickhouse-url": ("http://127.0.0.1:8123", "clickhouse:9000"),
+        "clickhouse-database": ("analytics", "my-db"), "clickhouse-table": ("web_events", "events;drop"),
+        "clickhouse-user": ("telemetry", ""), "clickhouse-password-file": (written("s3cret\n"), "/nonexistent/password"),
+        "query-source": ("clickhouse", "duckdb"), "clickhouse-lag-limit-days": ("30", "-2"),
     ]
 
     /// A file holding `text`, for the settings that name a file.

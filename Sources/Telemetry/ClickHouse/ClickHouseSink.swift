@@ -1,0 +1,337 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CoreMetrics
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Ships one site's committed events to ClickHouse (docs/clickhouse.md): reads the log from its cursor, sends
+/// blocks of rows (`INSERT … FORMAT JSONEachRow`, gzip) and moves the cursor after each acknowledged block.
+/// At-least-once by the cursor, exactly-once in effect by the table (`ReplacingMergeTree` keyed by the event's
+/// identity) and, on servers that have it, the block's deterministic `insert_deduplication_token`. ClickHouse
+/// down or refusing: the log keeps taking events; the sink backs off (1 s doubling to a minute) and catches up.
+public final class ClickHouseSink: Service, Sendable {
+    /// A block closes at this many bytes of stored lines, or at a segment's end.
+    static let blockBytes = 4 << 20
+    /// Lines wait this long to gather into a block before a block smaller than `blockBytes` is sent.
+    static let gatherInterval: Duration = .seconds(1)
+
+    let site: String
+    let storage: Storage
+    let client: ClickHouseClient
+    let cursor: ClickHouseCursor
+    let logger: Logger
+    let now: @Sendable () -> Int64
+    private let lag = Mutex(Lag())
+    private let metrics: Metrics
+    private let capabilities = Mutex<ClickHouseSchema.Capabilities?>(nil)
+    private let baseline = Mutex<Baseline?>(nil)
+
+    /// What `/health` and `/metrics` report.
+    public struct Lag: Sendable, Equatable {
+        public var events = 0
+        public var bytes = 0
+        public var seconds = 0.0
+        /// When the oldest unshipped event was received.
+        var oldest: Int64?
+    }
+
+    struct Metrics {
+        let lagEvents, lagBytes, lagSeconds: CoreMetrics.Gauge
+        let shipped, failures, deletedUnshipped: CoreMetrics.Counter
+
+        init(site: String, factory: any MetricsFactory) {
+            let d = [("site", site)]
+            lagEvents = CoreMetrics.Gauge(label: "telemetry_clickhouse_lag_events", dimensions: d, factory: factory)
+            lagBytes = CoreMetrics.Gauge(label: "telemetry_clickhouse_lag_bytes", dimensions: d, factory: factory)
+            lagSeconds = CoreMetrics.Gauge(label: "telemetry_clickhouse_lag_seconds", dimensions: d, factory: factory)
+            shipped = CoreMetrics.Counter(label: "telemetry_clickhouse_shipped_events_total", dimensions: d, factory: factory)
+            failures = CoreMetrics.Counter(label: "telemetry_clickhouse_insert_failures_total", dimensions: d, factory: factory)
+            deletedUnshipped = CoreMetrics.Counter(label: "telemetry_clickhouse_unshipped_segments_deleted_total", dimensions: d, factory: factory)
+        }
+    }
+
+    /// One block of rows: the lines of one segment from `start` to `end`.
+    struct Block {
+        var rows: [UInt8] = []
+        /// `rows` gzip-compressed, as sent.
+        var body: [UInt8] = []
+        var events = 0
+        /// Lines read, including any that did not parse (never shipped, but past the cursor).
+        var lines = 0
+        var start: LogPosition
+        var end: LogPosition
+        var oldestReceivedAt: Int64?
+        var full = false
+        var generation: Int
+    }
+
+    init(site: String, storage: Storage, client: ClickHouseClient, cursor: ClickHouseCursor, logger: Logger) {
+        self.site = site
+        self.storage = storage
+        self.client = client
+        self.cursor = cursor
+        self.logger = logger
+        self.now = storage.now
+        metrics = Metrics(site: site, factory: storage.metrics.factory)
+        let lagLimitMs = Int64(storage.configuration.clickhouse.lagLimitDays) * Milliseconds.day
+        storage.maintenance.setRetentionGuard { [cursor, logger, metrics] name, newest, cutoff in
+            let shipped = name.seq < cursor.current.position.seq
+            if shipped { return true }
+            guard newest < cutoff - lagLimitMs else { return false }
+            logger.error("deleting a segment ClickHouse has not been sent: it is past raw retention and the lag limit", metadata: [
+                "site": "\(site)", "segment": "\(name)"])
+            metrics.deletedUnshipped.increment()
+            return true
+        }
+    }
+
+    public var currentLag: Lag { lag.withLock { $0 } }
+
+    public func run() async throws {
+        var backoff: Duration = .seconds(1)
+        var failing = false
+        var lastShipped = ContinuousClock.now
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await prepare()
+                try await carryOutErasures()
+                let block = try await readBlock()
+                guard let block, block.events > 0 || block.end != block.start else {
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.gatherInterval) }
+                    continue
+                }
+                if !block.full, lastShipped.duration(to: .now) < Self.gatherInterval {
+                    let until = lastShipped + Self.gatherInterval
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(until: until) }
+                    continue
+                }
+                try await ship(block)
+                lastShipped = .now
+                if failing {
+                    failing = false
+                    logger.info("ClickHouse takes events again", metadata: ["site": "\(site)"])
+                }
+                backoff = .seconds(1)
+            } catch {
+                metrics.failures.increment()
+                if !failing {
+                    failing = true
+                    logger.warning("shipping to ClickHouse failed; the log keeps the events and the sink retries with backoff", metadata: [
+                        "site": "\(site)", "error": "\(error)"])
+                }
+                _ = try? await Self.offPool { [self] in updateLag(pending: nil) }
+                let wait = backoff
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+                backoff = min(backoff * 2, .seconds(60))
+            }
+        }
+        await client.shutdown()
+    }
+
+    /// Learns the server's version and creates the database and table when missing, once.
+    func prepare() async throws {
+        guard capabilities.withLock({ $0 }) == nil else { return }
+        let found = ClickHouseSchema.Capabilities(major: try await client.majorVersion())
+        let settings = client.settings
+        _ = try await client.execute(ClickHouseSchema.createDatabase(settings.database))
+        _ = try await client.execute(
+            ClickHouseSchema.createTable(settings.qualifiedTable, found),
+            parameters: found.lowCardinality ? [] : [("allow_experimental_low_cardinality_type", "1")])
+        capabilities.withLock { $0 = found }
+        logger.info("shipping events to ClickHouse", metadata: [
+            "site": "\(site)", "server": "\(found.major)", "table": "\(settings.qualifiedTable)",
+            "deduplication_token": "\(found.deduplicationToken)"])
+    }
+
+    /// Deletes the rows of users erased here since the last run.
+    func carryOutErasures() async throws {
+        for user in cursor.current.erasures {
+            try await Self.delete(user: user, site: site, client: client, capabilities: capabilities.withLock { $0 })
+            try cursor.erased(user)
+            logger.info("user erased in ClickHouse", metadata: ["site": "\(site)"])
+        }
+    }
+
+    static func delete(user: String, site: String, client: ClickHouseClient, capabilities: ClickHouseSchema.Capabilities?) async throws {
+        let condition = "site = \(ClickHouseClient.literal(site)) AND user_id = \(ClickHouseClient.literal(user))"
+        let table = client.settings.qualifiedTable
+        if capabilities?.lightweightDelete == true {
+            _ = try await client.execute("DELETE FROM \(table) WHERE \(condition)")
+        } else {
+            _ = try await client.execute("ALTER TABLE \(table) DELETE WHERE \(condition)", parameters: [("mutations_sync", "1")])
+        }
+    }
+
+    /// The next block from the cursor, up to what the log has committed (nil when there is nothing to ship), with
+    /// the lag brought up to date; read on a thread of its own, off the cooperative pool.
+    func readBlock() async throws -> Block? {
+        try await Self.offPool { [self] in
+            var block = try Self.read(storage: storage, cursor: cursor, site: site)
+            updateLag(pending: block)
+            if let rows = block?.rows, !rows.isEmpty {
+                block?.body = try Gzip.compress(rows, level: 1)
+                block?.rows = []
+            }
+            return block
+        }
+    }
+
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<T, any Error>) in
+            Thread {
+                do {
+                    done.resume(returning: try work())
+                } catch {
+                    done.resume(throwing: error)
+                }
+            }.start()
+        }
+    }
+
+    /// Reads on the calling thread (a thread of its own, off the cooperative pool).
+    static func read(storage: Storage, cursor: ClickHouseCursor, site: String) throws -> Block? {
+        let state = cursor.current
+        let committed = storage.index.position
+        var position = state.position
+        guard position < committed else { return nil }
+        let directory = storage.configuration.dataDirectory
+        let rows = ClickHouseRow(site: site, instance: state.instance)
+        if position.seq < committed.seq {
+            // A closed segment (or one retention deleted: skip to the next one there is).
+            guard let path = ClickHouseCursor.segmentPath(seq: position.seq, directory: directory, activeSeq: committed.seq) else {
+                let next = FileSystem.list(directory).compactMap(SegmentName.init(fileName:)).map(\.seq).filter { $0 > position.seq }.min()
+                position = LogPosition(seq: min(next ?? committed.seq, committed.seq), offset: 0)
+                return Block(start: state.position, end: position, generation: state.generation)
+            }
+            var block = Block(start: position, end: LogPosition(seq: position.seq + 1, offset: 0), generation: state.generation)
+            struct Full: Error { var at: Int }
+            do {
+                try SegmentReader.forEachLine(path: path, skipping: position.offset) { line, offset in
+                    if block.rows.count >= blockBytes { throw Full(at: offset) }
+                    add(line, offset: offset, seq: position.seq, rows: rows, to: &block)
+                }
+            } catch let full as Full {
+                block.end = LogPosition(seq: position.seq, offset: full.at)
+                block.full = true
+            }
+            return block
+        }
+        // The active segment, up to the committed offset; read again later if it was rotated meanwhile.
+        let path = directory + "/" + SegmentName.active
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        let length = min(committed.offset - position.offset, blockBytes)
+        var bytes = [UInt8](repeating: 0, count: length)
+        var got = 0
+        while got < length {
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, length - got, off_t(position.offset + got)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            got += n
+        }
+        guard storage.index.position.seq == committed.seq else { return nil }
+        var block = Block(start: position, end: position, generation: state.generation)
+        var consumed = 0
+        bytes.withUnsafeBufferPointer { b in
+            SegmentReader.forEachLine(in: b) { line, offset in
+                add(line, offset: position.offset + offset, seq: position.seq, rows: rows, to: &block)
+                consumed = offset + line.count + 1
+            }
+        }
+        block.end = LogPosition(seq: position.seq, offset: position.offset + consumed)
+        block.full = length == blockBytes
+        return block
+    }
+
+    private static func add(_ line: UnsafeBufferPointer<UInt8>, offset: Int, seq: Int, rows: ClickHouseRow, to block: inout Block) {
+        block.lines += 1
+        guard rows.append(line, seq: seq, offset: offset, to: &block.rows) else { return }
+        block.events += 1
+        if block.oldestReceivedAt == nil, let e = StoredEvent.parse(line) {
+            block.oldestReceivedAt = e.receivedAt ?? e.ts
+        }
+    }
+
+    /// Sends `block` and moves the cursor past it.
+    func ship(_ block: Block) async throws {
+        if block.events > 0 {
+            let capable = capabilities.withLock { $0 }
+            var parameters = [("input_format_skip_unknown_fields", "1")]
+            if capable?.deduplicationToken == true {
+                parameters.append(("insert_deduplication_token", "\(cursor.current.instance)/\(block.start.seq)/\(block.start.offset)-\(block.end.offset)"))
+            }
+            _ = try await client.execute(
+                "INSERT INTO \(client.settings.qualifiedTable) FORMAT JSONEachRow", parameters: parameters, body: block.body, gzipped: true)
+        }
+        let cursor = self.cursor
+        if try await Self.offPool({ try cursor.advance(to: block.end, readAt: block.generation) }) {
+            metrics.shipped.increment(by: block.events)
+            baseline.withLock { b in
+                if b?.generation == block.generation { b?.shipped += block.lines }
+            }
+            if block.lines > 0, lag.withLock({ $0.oldest }) != nil { lag.withLock { $0.oldest = nil } }
+        }
+    }
+
+    /// Where the event count of the lag was last taken: lines between the cursor and `position`, and the
+    /// log's count of committed lines then; shipped lines since are subtracted.
+    struct Baseline {
+        var generation: Int
+        var pending: Int
+        var committedLines: Int
+        var shipped = 0
+    }
+
+    /// Recomputes the lag: the lines between the cursor and the committed position (in events, and in bytes on
+    /// disk), and how long the oldest of them has waited.
+    func updateLag(pending block: Block?) {
+        let state = cursor.current
+        let (committed, committedLines) = storage.index.committedCount
+        if baseline.withLock({ $0?.generation != state.generation }) {
+            let pending = Self.countLines(from: state.position, to: committed, directory: storage.configuration.dataDirectory)
+            baseline.withLock { $0 = Baseline(generation: state.generation, pending: pending, committedLines: committedLines) }
+        }
+        let directory = storage.configuration.dataDirectory
+        var bytes = 0
+        if state.position.seq == committed.seq {
+            bytes = committed.offset - state.position.offset
+        } else {
+            for file in FileSystem.list(directory) {
+                guard let name = SegmentName(fileName: file), name.seq >= state.position.seq else { continue }
+                bytes += (FileSystem.size(directory + "/" + file) ?? 0) - (name.seq == state.position.seq && !name.compressed ? state.position.offset : 0)
+            }
+            bytes += committed.offset
+        }
+        var value = Lag(bytes: max(0, bytes))
+        value.events = baseline.withLock { b in b.map { max(0, $0.pending + committedLines - $0.committedLines - $0.shipped) } ?? 0 }
+        if value.events > 0 {
+            let oldest = block?.oldestReceivedAt ?? lag.withLock { $0.oldest }
+            if let oldest { value.seconds = Double(max(0, now() - oldest)) / 1000 }
+            value.oldest = oldest
+        }
+        lag.withLock { $0 = value }
+        metrics.lagEvents.record(value.events)
+        metrics.lagBytes.record(value.bytes)
+        metrics.lagSeconds.record(value.seconds)
+    }
+
+    /// Counts the lines of the log from `from` to `to`.
+    static func countLines(from: LogPosition, to: LogPosition, directory: String) -> Int {
+        var count = 0
+        var seq = from.seq
+        while seq <= to.seq {
+            if let path = ClickHouseCursor.segmentPath(seq: seq, directory: directory, activeSeq: to.seq) {
+                let limit = seq == to.seq ? to.offset : Int.max
+                try? SegmentReader.forEachLine(path: path, skipping: seq == from.seq ? from.offset : 0) { _, offset in
+                    if offset < limit { count += 1 }
+                }
+            }
+            seq += 1
+        }
+        return count
+    }
+}
