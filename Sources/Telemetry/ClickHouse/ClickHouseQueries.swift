@@ -123,6 +123,19 @@ struct ClickHouseQueries: Sendable {
         return (total, (start...max(start, end)).filter { $0 <= end }.map { ($0, byDay[$0] ?? VisitFigures()) })
     }
 
+    /// A user's stored lines from ClickHouse, oldest first, followed by the lines of `local` (this instance's
+    /// NDJSON of the user) that ClickHouse does not hold yet.
+    func userLines(_ userId: String, local: [UInt8]) async throws -> [UInt8] {
+        var out = try await client.execute(sql.userLines(userId))
+        var shipped = Set<ArraySlice<UInt8>>()
+        for line in out.split(separator: UInt8(ascii: "\n")) { shipped.insert(line) }
+        for line in local.split(separator: UInt8(ascii: "\n")) where !shipped.contains(line) {
+            out.append(contentsOf: line)
+            out.append(UInt8(ascii: "\n"))
+        }
+        return out
+    }
+
     // MARK: reading rows
 
     static func visitFigures(_ row: [String: Any]) -> VisitFigures {

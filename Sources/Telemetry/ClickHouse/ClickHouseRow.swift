@@ -10,6 +10,10 @@ struct ClickHouseRow {
         return m
     }()
 
+    /// The line's place in this instance's log, as one number that sorts like (segment, offset): the tie-break of
+    /// entry and exit pages between events of one millisecond.
+    static func logPosition(seq: Int, offset: Int) -> UInt64 { UInt64(seq) << 40 | UInt64(offset) }
+
     /// Appends the row of `line` (a stored line without its `\n`, read at `offset` of segment `seq`) and a
     /// newline to `out`; false (and nothing appended) when the line does not parse.
     func append(_ line: UnsafeBufferPointer<UInt8>, seq: Int, offset: Int, to out: inout [UInt8]) -> Bool {
@@ -57,7 +61,7 @@ struct ClickHouseRow {
         out.append(contentsOf: iso[0..<10])
         out.append(UInt8(ascii: " "))
         out.append(contentsOf: iso[11..<19])
-        out.append(contentsOf: "\",\"ts_ms\":\(ts),\"received_at_ms\":\(receivedAt),\"key\":\"".utf8)
+        out.append(contentsOf: "\",\"ts_ms\":\(ts),\"received_at_ms\":\(receivedAt),\"log_position\":\(Self.logPosition(seq: seq, offset: offset)),\"key\":\"".utf8)
         if let id, !id.isEmpty {
             out.append(contentsOf: #"id:"#.utf8)
             out.append(contentsOf: line[id])

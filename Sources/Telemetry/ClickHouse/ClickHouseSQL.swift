@@ -5,6 +5,8 @@
 struct ClickHouseSQL: Sendable {
     let table: String
     let site: String
+    /// Written where the filter's conditions end (`telemetryd clickhouse sql` marks the place).
+    var filterMarker = ""
 
     /// Which events a statement reads: a site's events of the dates `start...end` matching `filter`.
     struct Scope {
@@ -27,7 +29,7 @@ struct ClickHouseSQL: Sendable {
         text += first.map { " AND date >= \(date($0))" } ?? ""
         text += " AND date <= \(date(s.end))"
         for condition in s.filter.conditions { text += " AND " + self.condition(condition, s) }
-        return text
+        return text + filterMarker
     }
 
     func perDay(_ s: Scope) -> String {
@@ -80,8 +82,8 @@ struct ClickHouseSQL: Sendable {
         let restriction = only.map { " AND (\(matches(dimension, $0, s)))" } ?? ""
         let counts = "count() AS events, \(Self.users) AS users, \(Self.visits) AS visits"
         if let pages = visitPages(dimension, s) {
-            return "SELECT visit_page != '' AS present, visit_page AS value, \(counts) FROM (SELECT user_id, session_id \(source(s))\(restriction)) "
-                + "ANY LEFT JOIN (\(pages)) USING session_id GROUP BY present, value"
+            return "SELECT visit_page != '' AS present, visit_page AS value, \(counts) FROM (SELECT user_id, session_id \(source(s))\(restriction)) AS e "
+                + "ANY LEFT JOIN (\(pages)) AS v USING session_id GROUP BY present, value"
         }
         let (present, value) = expressions(dimension)
         return "SELECT \(present) AS present, \(value) AS value, \(counts) \(source(s))\(restriction) GROUP BY present, value"
@@ -98,6 +100,12 @@ struct ClickHouseSQL: Sendable {
         return perDay
             ? "SELECT intDiv(first, 86400000) AS day_number, \(figures) FROM (\(sessions)) GROUP BY day_number"
             : "SELECT \(figures) FROM (\(sessions))"
+    }
+
+    /// One user's stored lines, oldest first, one per line.
+    func userLines(_ userId: String) -> String {
+        "SELECT line FROM \(table) FINAL WHERE site = \(ClickHouseClient.literal(site)) AND user_id = \(ClickHouseClient.literal(userId)) "
+            + "ORDER BY ts_ms, received_at_ms, key FORMAT TabSeparatedRaw"
     }
 
     // MARK: dimensions and filters
@@ -120,7 +128,7 @@ struct ClickHouseSQL: Sendable {
     func visitPages(_ dimension: Dimension, _ s: Scope) -> String? {
         guard dimension == .entryPage || dimension == .exitPage else { return nil }
         let pick = dimension == .entryPage ? "argMin" : "argMax"
-        return "SELECT session_id, \(pick)(page, ts_ms) AS visit_page FROM \(table) FINAL WHERE site = \(ClickHouseClient.literal(site)) "
+        return "SELECT session_id, \(pick)(page, (ts_ms, log_position)) AS visit_page FROM \(table) FINAL WHERE site = \(ClickHouseClient.literal(site)) "
             + "AND date >= \(date(s.start)) AND date <= \(date(s.end)) AND page != '' AND session_id != '' GROUP BY session_id"
     }
 

@@ -20,6 +20,8 @@ enum ClickHouseSchema {
         var deduplicationToken: Bool { major >= 23 }
         /// Lightweight `DELETE FROM` (22.8; 23 and later here); older servers get `ALTER TABLE … DELETE`.
         var lightweightDelete: Bool { major >= 23 }
+        /// `mutations_sync`, so that `ALTER TABLE … DELETE` returns when done (19.x); older servers are polled.
+        var mutationsSync: Bool { major >= 20 }
     }
 
     /// `CREATE TABLE IF NOT EXISTS` for `settings`' table on a server with `capabilities`.
@@ -27,6 +29,7 @@ enum ClickHouseSchema {
         func type(_ lowCardinality: Bool) -> String { lowCardinality && capabilities.lowCardinality ? "LowCardinality(String)" : "String" }
         var columns = [
             "site \(type(true))", "date Date", "ts DateTime('UTC')", "ts_ms Int64", "received_at_ms Int64", "key String",
+            "log_position UInt64",
         ]
         columns += stringColumns.map { "\($0.name) \(type($0.lowCardinality))" }
         columns += ["prop_keys Array(String)", "prop_values Array(String)", "line String"]

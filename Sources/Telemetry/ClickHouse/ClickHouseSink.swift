@@ -19,7 +19,10 @@ public final class ClickHouseSink: Service, Sendable {
     static let gatherInterval: Duration = .seconds(1)
 
     let site: String
-    let storage: Storage
+    /// The site's data directory.
+    let directory: String
+    /// The log's committed position, with the count of lines committed since start-up up to it.
+    let committed: @Sendable () -> (position: LogPosition, lines: Int)
     let client: ClickHouseClient
     let cursor: ClickHouseCursor
     let logger: Logger
@@ -28,6 +31,9 @@ public final class ClickHouseSink: Service, Sendable {
     private let metrics: Metrics
     private let capabilities = Mutex<ClickHouseSchema.Capabilities?>(nil)
     private let baseline = Mutex<Baseline?>(nil)
+    /// One insert or delete at a time: an erasure's delete waits for a block in flight, which may hold the
+    /// user's rows, so that it removes them too.
+    private let gate = SerialGate()
 
     /// What `/health` and `/metrics` report.
     public struct Lag: Sendable, Equatable {
@@ -68,14 +74,27 @@ public final class ClickHouseSink: Service, Sendable {
         var generation: Int
     }
 
-    init(site: String, storage: Storage, client: ClickHouseClient, cursor: ClickHouseCursor, logger: Logger) {
+    init(
+        site: String, directory: String, committed: @escaping @Sendable () -> (position: LogPosition, lines: Int),
+        client: ClickHouseClient, cursor: ClickHouseCursor, metrics: TelemetryMetrics, logger: Logger, now: @escaping @Sendable () -> Int64
+    ) {
         self.site = site
-        self.storage = storage
+        self.directory = directory
+        self.committed = committed
         self.client = client
         self.cursor = cursor
         self.logger = logger
-        self.now = storage.now
-        metrics = Metrics(site: site, factory: storage.metrics.factory)
+        self.now = now
+        self.metrics = Metrics(site: site, factory: metrics.factory)
+    }
+
+    /// The sink of a running site's storage.
+    convenience init(site: String, storage: Storage, client: ClickHouseClient, cursor: ClickHouseCursor, logger: Logger) {
+        let index = storage.index
+        self.init(
+            site: site, directory: storage.configuration.dataDirectory, committed: { index.committedCount },
+            client: client, cursor: cursor, metrics: storage.metrics, logger: logger, now: storage.now)
+        // Retention keeps what has not been shipped, up to the lag limit.
         let lagLimitMs = Int64(storage.configuration.clickhouse.lagLimitDays) * Milliseconds.day
         storage.maintenance.setRetentionGuard { [cursor, logger, metrics] name, newest, cutoff in
             let shipped = name.seq < cursor.current.position.seq
@@ -93,11 +112,21 @@ public final class ClickHouseSink: Service, Sendable {
     public func run() async throws {
         var backoff: Duration = .seconds(1)
         var failing = false
+        var erasureFailing = false
         var lastShipped = ContinuousClock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await prepare()
-                try await carryOutErasures()
+                do {
+                    try await carryOutErasures()
+                    erasureFailing = false
+                } catch {
+                    // Shipping goes on; the erasure stays recorded and is tried again on the next round.
+                    if !erasureFailing {
+                        erasureFailing = true
+                        logger.error("deleting an erased user's rows in ClickHouse failed; retrying", metadata: ["site": "\(site)", "error": "\(error)"])
+                    }
+                }
                 let block = try await readBlock()
                 guard let block, block.events > 0 || block.end != block.start else {
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.gatherInterval) }
@@ -148,6 +177,11 @@ public final class ClickHouseSink: Service, Sendable {
 
     /// Deletes the rows of users erased here since the last run.
     func carryOutErasures() async throws {
+        try await prepare()
+        try await gate.run { try await self.deleteErased() }
+    }
+
+    private func deleteErased() async throws {
         for user in cursor.current.erasures {
             try await Self.delete(user: user, site: site, client: client, capabilities: capabilities.withLock { $0 })
             try cursor.erased(user)
@@ -160,8 +194,19 @@ public final class ClickHouseSink: Service, Sendable {
         let table = client.settings.qualifiedTable
         if capabilities?.lightweightDelete == true {
             _ = try await client.execute("DELETE FROM \(table) WHERE \(condition)")
-        } else {
+        } else if capabilities?.mutationsSync == true {
             _ = try await client.execute("ALTER TABLE \(table) DELETE WHERE \(condition)", parameters: [("mutations_sync", "1")])
+        } else {
+            // 18.x: the mutation runs in the background; wait for it (a minute at most, then it counts as failed
+            // and is asked for again, which ClickHouse runs as one more mutation).
+            _ = try await client.execute("ALTER TABLE \(table) DELETE WHERE \(condition)")
+            let pending = "SELECT count() FROM system.mutations WHERE database = \(ClickHouseClient.literal(client.settings.database)) "
+                + "AND table = \(ClickHouseClient.literal(client.settings.table)) AND is_done = 0"
+            let deadline = ContinuousClock.now + .seconds(60)
+            while String(decoding: try await client.execute(pending), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) != "0" {
+                guard ContinuousClock.now < deadline else { throw ClickHouseClient.Failure(status: nil, message: "the delete mutation is still running after a minute") }
+                try await Task.sleep(for: .milliseconds(100))
+            }
         }
     }
 
@@ -169,7 +214,7 @@ public final class ClickHouseSink: Service, Sendable {
     /// the lag brought up to date; read on a thread of its own, off the cooperative pool.
     func readBlock() async throws -> Block? {
         try await Self.offPool { [self] in
-            var block = try Self.read(storage: storage, cursor: cursor, site: site)
+            var block = try Self.read(directory: directory, committed: { committed().position }, cursor: cursor, site: site)
             updateLag(pending: block)
             if let rows = block?.rows, !rows.isEmpty {
                 block?.body = try Gzip.compress(rows, level: 1)
@@ -192,12 +237,11 @@ public final class ClickHouseSink: Service, Sendable {
     }
 
     /// Reads on the calling thread (a thread of its own, off the cooperative pool).
-    static func read(storage: Storage, cursor: ClickHouseCursor, site: String) throws -> Block? {
+    static func read(directory: String, committed now: () -> LogPosition, cursor: ClickHouseCursor, site: String) throws -> Block? {
         let state = cursor.current
-        let committed = storage.index.position
+        let committed = now()
         var position = state.position
         guard position < committed else { return nil }
-        let directory = storage.configuration.dataDirectory
         let rows = ClickHouseRow(site: site, instance: state.instance)
         if position.seq < committed.seq {
             // A closed segment (or one retention deleted: skip to the next one there is).
@@ -233,7 +277,7 @@ public final class ClickHouseSink: Service, Sendable {
             guard n > 0 else { return nil }
             got += n
         }
-        guard storage.index.position.seq == committed.seq else { return nil }
+        guard now().seq == committed.seq else { return nil }
         var block = Block(start: position, end: position, generation: state.generation)
         var consumed = 0
         bytes.withUnsafeBufferPointer { b in
@@ -258,6 +302,10 @@ public final class ClickHouseSink: Service, Sendable {
 
     /// Sends `block` and moves the cursor past it.
     func ship(_ block: Block) async throws {
+        try await gate.run { try await self.send(block) }
+    }
+
+    private func send(_ block: Block) async throws {
         if block.events > 0 {
             let capable = capabilities.withLock { $0 }
             var parameters = [("input_format_skip_unknown_fields", "1")]
@@ -290,12 +338,11 @@ public final class ClickHouseSink: Service, Sendable {
     /// disk), and how long the oldest of them has waited.
     func updateLag(pending block: Block?) {
         let state = cursor.current
-        let (committed, committedLines) = storage.index.committedCount
+        let (committed, committedLines) = self.committed()
         if baseline.withLock({ $0?.generation != state.generation }) {
-            let pending = Self.countLines(from: state.position, to: committed, directory: storage.configuration.dataDirectory)
+            let pending = Self.countLines(from: state.position, to: committed, directory: directory)
             baseline.withLock { $0 = Baseline(generation: state.generation, pending: pending, committedLines: committedLines) }
         }
-        let directory = storage.configuration.dataDirectory
         var bytes = 0
         if state.position.seq == committed.seq {
             bytes = committed.offset - state.position.offset
@@ -333,5 +380,54 @@ public final class ClickHouseSink: Service, Sendable {
             seq += 1
         }
         return count
+    }
+}
+
+/// Runs one body at a time, in the order they asked.
+actor SerialGate {
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        while busy { await withCheckedContinuation { waiters.append($0) } }
+        busy = true
+        defer {
+            busy = false
+            if !waiters.isEmpty { waiters.removeFirst().resume() }
+        }
+        return try await body()
+    }
+}
+
+extension ClickHouseSink {
+    /// `telemetryd clickhouse backfill`: ships a stopped site's whole log, from its first segment to its end,
+    /// through the site's cursor (so the daemon goes on from there). Rows already in ClickHouse are sent again
+    /// and merged away by the table. Returns how many events were shipped.
+    public static func backfill(
+        site: String, directory: String, settings: ClickHouseSettings, logger: Logger, progress: (Int) -> Void = { _ in }
+    ) async throws -> Int {
+        let end = LogPosition(seq: SegmentRotation.nextSeq(in: directory), offset: FileSystem.size(directory + "/" + SegmentName.active) ?? 0)
+        let cursor = try ClickHouseCursor(directory: directory, start: end)
+        let first = LogReplay(directory: directory, logger: logger).segments().first?.seq ?? end.seq
+        try cursor.reset(to: LogPosition(seq: first, offset: 0))
+        let client = ClickHouseClient(settings: settings)
+        let sink = ClickHouseSink(
+            site: site, directory: directory, committed: { (end, 0) }, client: client, cursor: cursor, metrics: TelemetryMetrics(),
+            logger: logger, now: { Int64(Date().timeIntervalSince1970 * 1000) })
+        var shipped = 0
+        do {
+            try await sink.prepare()
+            try await sink.carryOutErasures()
+            while let block = try await sink.readBlock(), block.end != block.start {
+                try await sink.ship(block)
+                shipped += block.events
+                progress(shipped)
+            }
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+        return shipped
     }
 }
