@@ -138,6 +138,7 @@ public final class ClickHouseSink: Service, Sendable {
                     continue
                 }
                 try await ship(block)
+                logger.debug("shipped", metadata: ["site": "\(site)", "from": "\(block.start)", "to": "\(block.end)", "events": "\(block.events)"])
                 lastShipped = .now
                 if failing {
                     failing = false
@@ -243,14 +244,18 @@ public final class ClickHouseSink: Service, Sendable {
         var position = state.position
         guard position < committed else { return nil }
         let rows = ClickHouseRow(site: site, instance: state.instance)
-        if position.seq < committed.seq {
+        // The committed position may still name a segment that has just been closed (the index learns of the
+        // next commit after the writer has rotated): a closed file of that number is read as closed.
+        let closedPath = ClickHouseCursor.segmentPath(seq: position.seq, directory: directory, activeSeq: -1)
+        if position.seq < committed.seq || closedPath != nil {
             // A closed segment (or one retention deleted: skip to the next one there is).
-            guard let path = ClickHouseCursor.segmentPath(seq: position.seq, directory: directory, activeSeq: committed.seq) else {
+            guard let path = closedPath else {
                 let next = FileSystem.list(directory).compactMap(SegmentName.init(fileName:)).map(\.seq).filter { $0 > position.seq }.min()
                 position = LogPosition(seq: min(next ?? committed.seq, committed.seq), offset: 0)
                 return Block(start: state.position, end: position, generation: state.generation)
             }
-            var block = Block(start: position, end: LogPosition(seq: position.seq + 1, offset: 0), generation: state.generation)
+            // A closed segment is sent at once: more of the log waits behind it.
+            var block = Block(start: position, end: LogPosition(seq: position.seq + 1, offset: 0), full: true, generation: state.generation)
             struct Full: Error { var at: Int }
             do {
                 try SegmentReader.forEachLine(path: path, skipping: position.offset) { line, offset in
@@ -268,6 +273,9 @@ public final class ClickHouseSink: Service, Sendable {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        // Opened before the rename that closes it, the file is this segment whatever happens next; opened after,
+        // the closed file exists now, and the next round reads that.
+        guard ClickHouseCursor.segmentPath(seq: position.seq, directory: directory, activeSeq: -1) == nil else { return nil }
         let length = min(committed.offset - position.offset, blockBytes)
         var bytes = [UInt8](repeating: 0, count: length)
         var got = 0
@@ -277,7 +285,6 @@ public final class ClickHouseSink: Service, Sendable {
             guard n > 0 else { return nil }
             got += n
         }
-        guard now().seq == committed.seq else { return nil }
         var block = Block(start: position, end: position, generation: state.generation)
         var consumed = 0
         bytes.withUnsafeBufferPointer { b in
