@@ -21,15 +21,18 @@ struct ProductController: Sendable {
 
     @Sendable func retention(_ request: Request, context: TelemetryRequestContext) async throws -> Response {
         let site = try context.requireSite()
-        try Self.refuseClickHouse(site, "retention cohorts")
         let reader = site.reader
         let q = parameters(request)
         let weeks = try q.integer("weeks", default: 8, 1...52)
         let end = try q.end()
         let filter = try q.filter()
-        let cohorts = filter.isEmpty
-            ? await reader.read { $0.retention(end: end, weeks: weeks) }
-            : await reader.scan(filter) { $0.dayIndex($0.firstDate(orElse: end.dayNumber), end.dayNumber).retention(end: end, weeks: weeks) }
+        let cohorts = if let clickhouse = site.clickhouse {
+            try await clickhouse.retention(end: end, weeks: weeks, filter: filter)
+        } else if filter.isEmpty {
+            await reader.read { $0.retention(end: end, weeks: weeks) }
+        } else {
+            await reader.scan(filter) { $0.dayIndex($0.firstDate(orElse: end.dayNumber), end.dayNumber).retention(end: end, weeks: weeks) }
+        }
         return .json(JSONWriter.build { w in
             w.field("ok", true)
             w.key("cohorts")

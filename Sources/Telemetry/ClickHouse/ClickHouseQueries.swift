@@ -13,11 +13,13 @@ struct ClickHouseQueries: Sendable {
     func usage(end: CivilDate, days: Int, top: Int, funnel: [String], filter: EventFilter) async throws -> UsageReport {
         let start = end.adding(days: -(days - 1))
         let scope = sql.scope(start.dayNumber, end.dayNumber, filter)
-        let perDay = try await client.rows(sql.perDay(scope))
-        let perWeek = try await client.rows(sql.perWeek(scope))
-        let all = try await client.rows(sql.totals(scope))
-        let features = try await client.rows(sql.features(scope))
-        let types = try await client.rows(sql.types(scope))
+        // Independent statements run at once: ClickHouse answers each on a core of its own.
+        async let perDayRows = client.rows(sql.perDay(scope))
+        async let perWeekRows = client.rows(sql.perWeek(scope))
+        async let allRows = client.rows(sql.totals(scope))
+        async let featureRows = client.rows(sql.features(scope))
+        async let typeRows = client.rows(sql.types(scope))
+        let (perDay, perWeek, all, features, types) = try await (perDayRows, perWeekRows, allRows, featureRows, typeRows)
         let activeDays = perDay.filter { Self.int($0["events"]) > 0 }
         let activeWeeks = perWeek.filter { Self.int($0["events"]) > 0 }
         let dayUsers = activeDays.reduce(0) { $0 + Self.int($1["users"]) }
@@ -35,16 +37,19 @@ struct ClickHouseQueries: Sendable {
     func daily(end: CivilDate, days: Int, funnel: [String], filter: EventFilter) async throws -> [DailyFigures] {
         let start = end.adding(days: -(days - 1))
         let scope = sql.scope(start.dayNumber, end.dayNumber, filter)
+        async let perDayRows = client.rows(sql.perDay(scope))
+        async let typeRows = client.rows(sql.typesPerDay(scope))
+        async let newUserRows = client.rows(sql.newUsersPerDay(scope))
         var figures: [Int: (users: Int, events: Int)] = [:]
-        for row in try await client.rows(sql.perDay(scope)) {
+        for row in try await perDayRows {
             figures[Self.day(row["day"])] = (Self.int(row["users"]), Self.int(row["events"]))
         }
         var types: [Int: [(String, Int)]] = [:]
-        for row in try await client.rows(sql.typesPerDay(scope)) {
+        for row in try await typeRows {
             types[Self.day(row["day"]), default: []].append((Self.string(row["name"]), Self.int(row["events"])))
         }
         var newUsers: [Int: Int] = [:]
-        for row in try await client.rows(sql.newUsersPerDay(scope)) { newUsers[Self.day(row["day"])] = Self.int(row["users"]) }
+        for row in try await newUserRows { newUsers[Self.day(row["day"])] = Self.int(row["users"]) }
         return (start.dayNumber...end.dayNumber).map { n in
             DailyFigures(
                 date: CivilDate(dayNumber: n), users: figures[n]?.users ?? 0, newUsers: newUsers[n] ?? 0, events: figures[n]?.events ?? 0,
@@ -81,7 +86,7 @@ struct ClickHouseQueries: Sendable {
 
     func breakdown(_ dimension: Dimension, _ start: Int, _ end: Int, top: Int, previous: (Int, Int)?, filter: EventFilter) async throws -> Breakdown {
         let scope = sql.scope(start, end, filter)
-        let total = Self.counts(try await client.rows(sql.totals(scope)).first ?? [:])
+        async let totalRows = client.rows(sql.totals(scope))
         struct Ranked { var value: String?; var counts: BreakdownCounts }
         var ranked = try await client.rows(sql.grouped(dimension, scope)).map { row in
             Ranked(value: Self.int(row["present"]) == 1 ? Self.string(row["value"]) : nil, counts: Self.counts(row))
@@ -96,31 +101,48 @@ struct ClickHouseQueries: Sendable {
         let shown = Array(ranked.prefix(top))
         var rows = shown.map { Breakdown.Row(value: $0.value, counts: $0.counts) }
         let listed = shown.map(\.value)
-        if ranked.count > top {
-            let other = try await client.rows(sql.totals(scope, excluding: (dimension, listed)))
-            rows.append(Breakdown.Row(value: Breakdown.other, counts: Self.counts(other.first ?? [:])))
+        let hasOther = ranked.count > top
+        let before = previous.map { sql.scope($0.0, $0.1, filter) }
+        async let otherRows = self.rows(hasOther ? sql.totals(scope, excluding: (dimension, listed)) : nil)
+        async let previousRows = self.rows(before.map { sql.grouped(dimension, $0, only: listed) })
+        async let previousOtherRows = self.rows(hasOther ? before.map { sql.totals($0, excluding: (dimension, listed)) } : nil)
+        if hasOther {
+            rows.append(Breakdown.Row(value: Breakdown.other, counts: Self.counts(try await otherRows.first ?? [:])))
         }
-        if let (pStart, pEnd) = previous {
-            let before = sql.scope(pStart, pEnd, filter)
+        if before != nil {
             var counts: [String?: BreakdownCounts] = [:]
-            for row in try await client.rows(sql.grouped(dimension, before, only: listed)) {
+            for row in try await previousRows {
                 counts[Self.int(row["present"]) == 1 ? Self.string(row["value"]) : nil] = Self.counts(row)
             }
             for k in shown.indices { rows[k].previous = counts[shown[k].value] ?? BreakdownCounts() }
-            if rows.count > shown.count {
-                let other = try await client.rows(sql.totals(before, excluding: (dimension, listed)))
-                rows[rows.count - 1].previous = Self.counts(other.first ?? [:])
-            }
+            if hasOther { rows[rows.count - 1].previous = Self.counts(try await previousOtherRows.first ?? [:]) }
         }
+        let total = Self.counts(try await totalRows.first ?? [:])
+        _ = try await (otherRows, previousRows, previousOtherRows)
         return Breakdown(total: total, rows: rows)
     }
 
     func visits(_ start: Int, _ end: Int, filter: EventFilter) async throws -> (total: VisitFigures, days: [(Int, VisitFigures)]) {
         let scope = sql.scope(start, end, filter)
+        async let dayRows = client.rows(sql.visits(scope, perDay: true))
+        async let totalRows = client.rows(sql.visits(scope, perDay: false))
         var byDay: [Int: VisitFigures] = [:]
-        for row in try await client.rows(sql.visits(scope, perDay: true)) { byDay[Self.int(row["day_number"])] = Self.visitFigures(row) }
-        let total = try await client.rows(sql.visits(scope, perDay: false)).first.map(Self.visitFigures) ?? VisitFigures()
+        for row in try await dayRows { byDay[Self.int(row["day_number"])] = Self.visitFigures(row) }
+        let total = try await totalRows.first.map(Self.visitFigures) ?? VisitFigures()
         return (total, (start...max(start, end)).filter { $0 <= end }.map { ($0, byDay[$0] ?? VisitFigures()) })
+    }
+
+    func retention(end: CivilDate, weeks: Int, filter: EventFilter) async throws -> [DayIndex.Cohort] {
+        let lastWeek = end.weekStart.dayNumber
+        let firstWeek = lastWeek - 7 * (weeks - 1)
+        var counts: [Int: [Int: Int]] = [:]
+        for row in try await client.rows(sql.retention(sql.scope(firstWeek, end.dayNumber, filter), firstWeek: firstWeek)) {
+            counts[Self.day(row["cohort_week"]), default: [:]][Self.day(row["active_week"])] = Self.int(row["users"])
+        }
+        return stride(from: firstWeek, through: lastWeek, by: 7).map { week in
+            let active = stride(from: week, through: lastWeek, by: 7).map { counts[week]?[$0] ?? 0 }
+            return DayIndex.Cohort(weekStart: CivilDate(dayNumber: week), users: active[0], active: active)
+        }
     }
 
     /// A user's stored lines from ClickHouse, oldest first, followed by the lines of `local` (this instance's
@@ -137,6 +159,12 @@ struct ClickHouseQueries: Sendable {
     }
 
     // MARK: reading rows
+
+    /// The rows of `statement`, none without one.
+    func rows(_ statement: String?) async throws -> [[String: Any]] {
+        guard let statement else { return [] }
+        return try await client.rows(statement)
+    }
 
     static func visitFigures(_ row: [String: Any]) -> VisitFigures {
         VisitFigures(

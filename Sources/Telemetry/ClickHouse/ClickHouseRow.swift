@@ -1,25 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Turns stored lines into the rows of the events table, as `JSONEachRow` text (docs/clickhouse.md).
 struct ClickHouseRow {
     let site: String
     /// Names events without an `id`: `<instance>/<seq>/<offset>`, the same on every resend of that line.
     let instance: String
 
-    private static let columnIndex: [String: Int] = {
-        var m: [String: Int] = [:]
-        for (i, c) in ClickHouseSchema.stringColumns.enumerated() { m[c.name] = i }
-        return m
-    }()
+    /// The string columns' names as bytes, by length, for matching a line's keys without allocating.
+    private static let names: [[UInt8]] = ClickHouseSchema.stringColumns.map { Array($0.name.utf8) }
+    /// The column name bytes of each string column, in the row's order, with their JSON prefix.
+    private static let prefixes: [[UInt8]] = ClickHouseSchema.stringColumns.map { Array(",\"\($0.name)\":\"".utf8) }
 
     /// The line's place in this instance's log, as one number that sorts like (segment, offset): the tie-break of
     /// entry and exit pages between events of one millisecond.
     static func logPosition(seq: Int, offset: Int) -> UInt64 { UInt64(seq) << 40 | UInt64(offset) }
 
+    /// Which string column a key names, or nil.
+    @inline(__always)
+    private static func column(_ line: UnsafeBufferPointer<UInt8>, _ key: JSONScanner.StringSpan) -> Int? {
+        let length = key.end - key.start
+        for (i, name) in names.enumerated() where name.count == length {
+            if name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, line.baseAddress! + key.start, length) == 0 }) { return i }
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private static func named(_ line: UnsafeBufferPointer<UInt8>, _ key: JSONScanner.StringSpan, _ name: StaticString) -> Bool {
+        key.end - key.start == name.utf8CodeUnitCount && memcmp(name.utf8Start, line.baseAddress! + key.start, name.utf8CodeUnitCount) == 0
+    }
+
     /// Appends the row of `line` (a stored line without its `\n`, read at `offset` of segment `seq`) and a
-    /// newline to `out`; false (and nothing appended) when the line does not parse.
-    func append(_ line: UnsafeBufferPointer<UInt8>, seq: Int, offset: Int, to out: inout [UInt8]) -> Bool {
-        var values = [Range<Int>?](repeating: nil, count: ClickHouseSchema.stringColumns.count)
+    /// newline to `out`; returns when the event was received (its `ts` when the line has no `received_at`), or nil
+    /// (and nothing appended) when the line does not parse.
+    func append(_ line: UnsafeBufferPointer<UInt8>, seq: Int, offset: Int, to out: inout [UInt8]) -> Int64? {
+        var values = [Range<Int>?](repeating: nil, count: Self.names.count)
         var ts: Int64?
-        var receivedAt: Int64 = 0
+        var tsText: Range<Int>?
+        var receivedAt: Int64?
         var id: Range<Int>?
         var props: [(key: [UInt8], value: [UInt8])] = []
         var j = JSONScanner(line)
@@ -30,7 +50,7 @@ struct ClickHouseRow {
                 let key = try j.scanString()
                 try j.expect(UInt8(ascii: ":"))
                 guard j.peek() == UInt8(ascii: "\"") else {
-                    if j.equals(key, "metadata"), j.peek() == UInt8(ascii: "{") {
+                    if Self.named(line, key, "metadata"), j.peek() == UInt8(ascii: "{") {
                         try readProperties(&j, into: &props)
                     } else {
                         _ = try j.skipValue(depth: 1)
@@ -39,29 +59,33 @@ struct ClickHouseRow {
                 }
                 let value = try j.scanString()
                 let range = value.start..<value.end
-                let name = String(decoding: UnsafeBufferPointer(rebasing: line[key.start..<key.end]), as: UTF8.self)
-                switch name {
-                case "ts": ts = Timestamp.parse(UnsafeBufferPointer(rebasing: line[range]))
-                case "received_at": receivedAt = Timestamp.parse(UnsafeBufferPointer(rebasing: line[range])) ?? 0
-                case "id": id = range
-                default:
-                    if let i = Self.columnIndex[name], values[i] == nil { values[i] = range }
+                if let i = Self.column(line, key) {
+                    if values[i] == nil { values[i] = range }
+                } else if Self.named(line, key, "ts") {
+                    ts = Timestamp.parse(UnsafeBufferPointer(rebasing: line[range]))
+                    tsText = range
+                } else if Self.named(line, key, "received_at") {
+                    receivedAt = Timestamp.parse(UnsafeBufferPointer(rebasing: line[range]))
+                } else if Self.named(line, key, "id") {
+                    id = range
                 }
             }
         } catch {
-            return false
+            return nil
         }
-        guard let ts, values[0] != nil else { return false }
-        let iso = Array(Timestamp.string(ts).utf8)  // 2025-10-21T10:00:00.000Z
+        guard let ts, values[0] != nil else { return nil }
+        // The canonical `ts` is always 2025-10-21T10:00:00.000Z: date and time are copied from it.
+        var iso = tsText.map { Array(line[$0]) } ?? []
+        if iso.count != 24 { iso = Array(Timestamp.string(ts).utf8) }
         out.append(contentsOf: #"{"site":""#.utf8)
-        JSONString.appendEscaped(Array(site.utf8), into: &out)
+        JSONString.appendEscaped(site.utf8, into: &out)
         out.append(contentsOf: #"","date":""#.utf8)
         out.append(contentsOf: iso[0..<10])
         out.append(contentsOf: #"","ts":""#.utf8)
         out.append(contentsOf: iso[0..<10])
         out.append(UInt8(ascii: " "))
         out.append(contentsOf: iso[11..<19])
-        out.append(contentsOf: "\",\"ts_ms\":\(ts),\"received_at_ms\":\(receivedAt),\"log_position\":\(Self.logPosition(seq: seq, offset: offset)),\"key\":\"".utf8)
+        out.append(contentsOf: "\",\"ts_ms\":\(ts),\"received_at_ms\":\(receivedAt ?? 0),\"log_position\":\(Self.logPosition(seq: seq, offset: offset)),\"key\":\"".utf8)
         if let id, !id.isEmpty {
             out.append(contentsOf: #"id:"#.utf8)
             out.append(contentsOf: line[id])
@@ -69,8 +93,8 @@ struct ClickHouseRow {
             out.append(contentsOf: "\(instance)/\(seq)/\(offset)".utf8)
         }
         out.append(UInt8(ascii: "\""))
-        for (i, column) in ClickHouseSchema.stringColumns.enumerated() {
-            out.append(contentsOf: ",\"\(column.name)\":\"".utf8)
+        for i in Self.names.indices {
+            out.append(contentsOf: Self.prefixes[i])
             if let r = values[i] { out.append(contentsOf: line[r]) }
             out.append(UInt8(ascii: "\""))
         }
@@ -89,9 +113,9 @@ struct ClickHouseRow {
             out.append(UInt8(ascii: "\""))
         }
         out.append(contentsOf: #"],"line":""#.utf8)
-        JSONString.appendEscaped(Array(line), into: &out)
+        JSONString.appendEscaped(line, into: &out)
         out.append(contentsOf: "\"}\n".utf8)
-        return true
+        return receivedAt ?? ts
     }
 
     /// The top-level scalars of `metadata` as the event table reads them: strings of at most 256 bytes, numbers and

@@ -83,7 +83,7 @@ struct ClickHouseSQL: Sendable {
         let counts = "count() AS events, \(Self.users) AS users, \(Self.visits) AS visits"
         if let pages = visitPages(dimension, s) {
             return "SELECT visit_page != '' AS present, visit_page AS value, \(counts) FROM (SELECT user_id, session_id \(source(s))\(restriction)) AS e "
-                + "ANY LEFT JOIN (\(pages)) AS v USING session_id GROUP BY present, value"
+                + "ALL LEFT JOIN (\(pages)) AS v USING session_id GROUP BY present, value"
         }
         let (present, value) = expressions(dimension)
         return "SELECT \(present) AS present, \(value) AS value, \(counts) \(source(s))\(restriction) GROUP BY present, value"
@@ -100,6 +100,16 @@ struct ClickHouseSQL: Sendable {
         return perDay
             ? "SELECT intDiv(first, 86400000) AS day_number, \(figures) FROM (\(sessions)) GROUP BY day_number"
             : "SELECT \(figures) FROM (\(sessions))"
+    }
+
+    /// Retention cohorts: each user's first week (Monday) up to the end and every week they were active, counted
+    /// per (cohort, week) for the cohorts from `firstWeek` on.
+    func retention(_ s: Scope, firstWeek: Int) -> String {
+        let all = source(s, from: .some(nil)) + " AND user_id != ''"
+        return "SELECT toString(cohort) AS cohort_week, toString(week) AS active_week, count() AS users "
+            + "FROM (SELECT user_id, toMonday(date) AS week \(all) GROUP BY user_id, week) AS a "
+            + "ALL INNER JOIN (SELECT user_id, toMonday(min(date)) AS cohort \(all) GROUP BY user_id) AS f USING user_id "
+            + "WHERE cohort >= \(date(firstWeek)) GROUP BY cohort, week"
     }
 
     /// One user's stored lines, oldest first, one per line.

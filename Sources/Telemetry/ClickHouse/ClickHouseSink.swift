@@ -72,6 +72,13 @@ public final class ClickHouseSink: Service, Sendable {
         var oldestReceivedAt: Int64?
         var full = false
         var generation: Int
+
+        /// Replaces `rows` with their gzip text, as sent.
+        mutating func compress() throws {
+            guard !rows.isEmpty else { return }
+            body = try Gzip.compress(rows, level: 1)
+            rows = []
+        }
     }
 
     init(
@@ -114,6 +121,7 @@ public final class ClickHouseSink: Service, Sendable {
         var failing = false
         var erasureFailing = false
         var lastShipped = ContinuousClock.now
+        var prefetched: Task<[Block], any Error>?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await prepare()
@@ -127,18 +135,30 @@ public final class ClickHouseSink: Service, Sendable {
                         logger.error("deleting an erased user's rows in ClickHouse failed; retrying", metadata: ["site": "\(site)", "error": "\(error)"])
                     }
                 }
-                let block = try await readBlock()
-                guard let block, block.events > 0 || block.end != block.start else {
+                let blocks: [Block]
+                if let next = prefetched {
+                    blocks = try await next.value
+                    prefetched = nil
+                } else {
+                    blocks = try await readBlocks()
+                }
+                guard let first = blocks.first, first.events > 0 || first.end != first.start else {
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.gatherInterval) }
                     continue
                 }
-                if !block.full, lastShipped.duration(to: .now) < Self.gatherInterval {
+                if !first.full, lastShipped.duration(to: .now) < Self.gatherInterval {
                     let until = lastShipped + Self.gatherInterval
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(until: until) }
                     continue
                 }
-                try await ship(block)
-                logger.debug("shipped", metadata: ["site": "\(site)", "from": "\(block.start)", "to": "\(block.end)", "events": "\(block.events)"])
+                // Behind a closed segment the next one is read and encoded while this one is sent.
+                if let last = blocks.last, last.end.seq > last.start.seq {
+                    prefetched = Task { try await self.readBlocks(from: last.end) }
+                }
+                for block in blocks {
+                    try await ship(block)
+                    logger.debug("shipped", metadata: ["site": "\(site)", "from": "\(block.start)", "to": "\(block.end)", "events": "\(block.events)"])
+                }
                 lastShipped = .now
                 if failing {
                     failing = false
@@ -146,6 +166,9 @@ public final class ClickHouseSink: Service, Sendable {
                 }
                 backoff = .seconds(1)
             } catch {
+                prefetched?.cancel()
+                _ = try? await prefetched?.value
+                prefetched = nil
                 metrics.failures.increment()
                 if !failing {
                     failing = true
@@ -211,17 +234,14 @@ public final class ClickHouseSink: Service, Sendable {
         }
     }
 
-    /// The next block from the cursor, up to what the log has committed (nil when there is nothing to ship), with
-    /// the lag brought up to date; read on a thread of its own, off the cooperative pool.
-    func readBlock() async throws -> Block? {
+    /// The next blocks from the cursor, up to what the log has committed (none when there is nothing to ship):
+    /// the rest of a closed segment, read in one pass, or the active segment's tail; gzip-compressed, with the lag
+    /// brought up to date. Read on a thread of its own, off the cooperative pool.
+    func readBlocks(from start: LogPosition? = nil) async throws -> [Block] {
         try await Self.offPool { [self] in
-            var block = try Self.read(directory: directory, committed: { committed().position }, cursor: cursor, site: site)
-            updateLag(pending: block)
-            if let rows = block?.rows, !rows.isEmpty {
-                block?.body = try Gzip.compress(rows, level: 1)
-                block?.rows = []
-            }
-            return block
+            let blocks = try Self.read(directory: directory, committed: { committed().position }, cursor: cursor, site: site, from: start)
+            updateLag(pending: blocks.first)
+            return blocks
         }
     }
 
@@ -238,11 +258,13 @@ public final class ClickHouseSink: Service, Sendable {
     }
 
     /// Reads on the calling thread (a thread of its own, off the cooperative pool).
-    static func read(directory: String, committed now: () -> LogPosition, cursor: ClickHouseCursor, site: String) throws -> Block? {
+    static func read(
+        directory: String, committed now: () -> LogPosition, cursor: ClickHouseCursor, site: String, from start: LogPosition? = nil
+    ) throws -> [Block] {
         let state = cursor.current
         let committed = now()
-        var position = state.position
-        guard position < committed else { return nil }
+        var position = start ?? state.position
+        guard position < committed else { return [] }
         let rows = ClickHouseRow(site: site, instance: state.instance)
         // The committed position may still name a segment that has just been closed (the index learns of the
         // next commit after the writer has rotated): a closed file of that number is read as closed.
@@ -252,37 +274,40 @@ public final class ClickHouseSink: Service, Sendable {
             guard let path = closedPath else {
                 let next = FileSystem.list(directory).compactMap(SegmentName.init(fileName:)).map(\.seq).filter { $0 > position.seq }.min()
                 position = LogPosition(seq: min(next ?? committed.seq, committed.seq), offset: 0)
-                return Block(start: state.position, end: position, generation: state.generation)
+                return [Block(start: start ?? state.position, end: position, generation: state.generation)]
             }
-            // A closed segment is sent at once: more of the log waits behind it.
-            var block = Block(start: position, end: LogPosition(seq: position.seq + 1, offset: 0), full: true, generation: state.generation)
-            struct Full: Error { var at: Int }
-            do {
-                try SegmentReader.forEachLine(path: path, skipping: position.offset) { line, offset in
-                    if block.rows.count >= blockBytes { throw Full(at: offset) }
-                    add(line, offset: offset, seq: position.seq, rows: rows, to: &block)
+            // The rest of the segment in blocks of `blockBytes`, sent at once: more of the log waits behind them.
+            var blocks: [Block] = []
+            var block = Block(start: position, end: position, full: true, generation: state.generation)
+            try SegmentReader.forEachLine(path: path, skipping: position.offset) { line, offset in
+                if block.rows.count >= blockBytes {
+                    block.end = LogPosition(seq: position.seq, offset: offset)
+                    try block.compress()
+                    blocks.append(block)
+                    block = Block(start: block.end, end: block.end, full: true, generation: state.generation)
                 }
-            } catch let full as Full {
-                block.end = LogPosition(seq: position.seq, offset: full.at)
-                block.full = true
+                add(line, offset: offset, seq: position.seq, rows: rows, to: &block)
             }
-            return block
+            block.end = LogPosition(seq: position.seq + 1, offset: 0)
+            try block.compress()
+            blocks.append(block)
+            return blocks
         }
         // The active segment, up to the committed offset; read again later if it was rotated meanwhile.
         let path = directory + "/" + SegmentName.active
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else { return [] }
         defer { close(fd) }
         // Opened before the rename that closes it, the file is this segment whatever happens next; opened after,
         // the closed file exists now, and the next round reads that.
-        guard ClickHouseCursor.segmentPath(seq: position.seq, directory: directory, activeSeq: -1) == nil else { return nil }
+        guard ClickHouseCursor.segmentPath(seq: position.seq, directory: directory, activeSeq: -1) == nil else { return [] }
         let length = min(committed.offset - position.offset, blockBytes)
         var bytes = [UInt8](repeating: 0, count: length)
         var got = 0
         while got < length {
             let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, length - got, off_t(position.offset + got)) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return nil }
+            guard n > 0 else { return [] }
             got += n
         }
         var block = Block(start: position, end: position, generation: state.generation)
@@ -295,16 +320,15 @@ public final class ClickHouseSink: Service, Sendable {
         }
         block.end = LogPosition(seq: position.seq, offset: position.offset + consumed)
         block.full = length == blockBytes
-        return block
+        try block.compress()
+        return [block]
     }
 
     private static func add(_ line: UnsafeBufferPointer<UInt8>, offset: Int, seq: Int, rows: ClickHouseRow, to block: inout Block) {
         block.lines += 1
-        guard rows.append(line, seq: seq, offset: offset, to: &block.rows) else { return }
+        guard let received = rows.append(line, seq: seq, offset: offset, to: &block.rows) else { return }
         block.events += 1
-        if block.oldestReceivedAt == nil, let e = StoredEvent.parse(line) {
-            block.oldestReceivedAt = e.receivedAt ?? e.ts
-        }
+        if block.oldestReceivedAt == nil { block.oldestReceivedAt = received }
     }
 
     /// Sends `block` and moves the cursor past it.
@@ -317,7 +341,8 @@ public final class ClickHouseSink: Service, Sendable {
             let capable = capabilities.withLock { $0 }
             var parameters = [("input_format_skip_unknown_fields", "1")]
             if capable?.deduplicationToken == true {
-                parameters.append(("insert_deduplication_token", "\(cursor.current.instance)/\(block.start.seq)/\(block.start.offset)-\(block.end.offset)"))
+                let to = block.end.seq == block.start.seq ? String(block.end.offset) : "end"
+                parameters.append(("insert_deduplication_token", "\(cursor.current.instance)/\(block.start.seq)/\(block.start.offset)-\(to)"))
             }
             _ = try await client.execute(
                 "INSERT INTO \(client.settings.qualifiedTable) FORMAT JSONEachRow", parameters: parameters, body: block.body, gzipped: true)
@@ -425,10 +450,16 @@ extension ClickHouseSink {
         do {
             try await sink.prepare()
             try await sink.carryOutErasures()
-            while let block = try await sink.readBlock(), block.end != block.start {
-                try await sink.ship(block)
-                shipped += block.events
-                progress(shipped)
+            // Each segment is read and encoded while the one before is sent.
+            var next = Task { try await sink.readBlocks() }
+            while case let blocks = try await next.value, let first = blocks.first, first.end != first.start {
+                let from = blocks[blocks.count - 1].end
+                next = Task { try await sink.readBlocks(from: from) }
+                for block in blocks {
+                    try await sink.ship(block)
+                    shipped += block.events
+                    progress(shipped)
+                }
             }
         } catch {
             await client.shutdown()

@@ -39,6 +39,7 @@ public enum ClickHouseStatements {
             ("breakdown by entry_page (exit_page: argMax)", sql.grouped(.entryPage, scope)),
             ("visits per date of their first event (days since 1970)", sql.visits(scope, perDay: true)),
             ("visits over the window", sql.visits(scope, perDay: false)),
+            ("retention: users per cohort week and active week ({start} is the first cohort's Monday)", sql.retention(scope, firstWeek: start)),
         ]
         for (title, statement) in queries { out += "-- \(title)\n\(text(statement));\n\n" }
         out += "-- {filter}: one AND (…) per filter= condition, for example\n"

@@ -42,6 +42,19 @@ enum JSONString {
         return out
     }
 
+    /// The same for bytes in memory, copying the runs between characters that need escaping whole.
+    static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        var start = 0
+        for i in 0..<bytes.count {
+            let c = bytes[i]
+            guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
+            if start < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
+            appendEscaped(CollectionOfOne(c), into: &out)
+            start = i + 1
+        }
+        if start < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
+    }
+
     /// Appends `bytes` (valid UTF-8) escaped minimally: `"`, `\` and control characters.
     static func appendEscaped(_ bytes: some Sequence<UInt8>, into out: inout [UInt8]) {
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
