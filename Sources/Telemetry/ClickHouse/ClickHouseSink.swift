@@ -31,6 +31,9 @@ public final class ClickHouseSink: Service, Sendable {
     private let metrics: Metrics
     private let capabilities = Mutex<ClickHouseSchema.Capabilities?>(nil)
     private let baseline = Mutex<Baseline?>(nil)
+    /// The blocks read but not yet acknowledged (in flight or read ahead): where each ends and when its oldest
+    /// event was received, for `lag_seconds`.
+    private let unacknowledged = Mutex<[(end: LogPosition, oldest: Int64)]>([])
     /// One insert or delete at a time: an erasure's delete waits for a block in flight, which may hold the
     /// user's rows, so that it removes them too.
     private let gate = SerialGate()
@@ -175,7 +178,8 @@ public final class ClickHouseSink: Service, Sendable {
                     logger.warning("shipping to ClickHouse failed; the log keeps the events and the sink retries with backoff", metadata: [
                         "site": "\(site)", "error": "\(error)"])
                 }
-                _ = try? await Self.offPool { [self] in updateLag(pending: nil) }
+                unacknowledged.withLock { $0.removeAll() }
+                _ = try? await Self.offPool { [self] in updateLag() }
                 let wait = backoff
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
                 backoff = min(backoff * 2, .seconds(60))
@@ -240,7 +244,13 @@ public final class ClickHouseSink: Service, Sendable {
     func readBlocks(from start: LogPosition? = nil) async throws -> [Block] {
         try await Self.offPool { [self] in
             let blocks = try Self.read(directory: directory, committed: { committed().position }, cursor: cursor, site: site, from: start)
-            updateLag(pending: blocks.first)
+            unacknowledged.withLock { list in
+                for block in blocks {
+                    guard let oldest = block.oldestReceivedAt, !list.contains(where: { $0.end == block.end }) else { continue }
+                    list.append((block.end, oldest))
+                }
+            }
+            updateLag()
             return blocks
         }
     }
@@ -353,7 +363,7 @@ public final class ClickHouseSink: Service, Sendable {
             baseline.withLock { b in
                 if b?.generation == block.generation { b?.shipped += block.lines }
             }
-            if block.lines > 0, lag.withLock({ $0.oldest }) != nil { lag.withLock { $0.oldest = nil } }
+            unacknowledged.withLock { list in list.removeAll { $0.end <= block.end } }
         }
     }
 
@@ -368,7 +378,7 @@ public final class ClickHouseSink: Service, Sendable {
 
     /// Recomputes the lag: the lines between the cursor and the committed position (in events, and in bytes on
     /// disk), and how long the oldest of them has waited.
-    func updateLag(pending block: Block?) {
+    func updateLag() {
         let state = cursor.current
         let (committed, committedLines) = self.committed()
         if baseline.withLock({ $0?.generation != state.generation }) {
@@ -388,7 +398,8 @@ public final class ClickHouseSink: Service, Sendable {
         var value = Lag(bytes: max(0, bytes))
         value.events = baseline.withLock { b in b.map { max(0, $0.pending + committedLines - $0.committedLines - $0.shipped) } ?? 0 }
         if value.events > 0 {
-            let oldest = block?.oldestReceivedAt ?? lag.withLock { $0.oldest }
+            // The oldest unacknowledged block's; while ClickHouse is down (nothing read ahead), the last known.
+            let oldest = unacknowledged.withLock { $0.map(\.oldest).min() } ?? lag.withLock { $0.oldest }
             if let oldest { value.seconds = Double(max(0, now() - oldest)) / 1000 }
             value.oldest = oldest
         }

@@ -13,7 +13,7 @@ public final class Site: Sendable {
     /// Answers the keyed API from ClickHouse, with `--query-source clickhouse`.
     let clickhouse: ClickHouseQueries?
 
-    init(definition: SiteDefinition, storage: Storage, logger: Logger, clickhouse client: ClickHouseClient? = nil) {
+    init(definition: SiteDefinition, storage: Storage, logger: Logger) {
         id = definition.id
         self.definition = definition
         self.storage = storage
@@ -24,6 +24,8 @@ public final class Site: Sendable {
             aggregates: storage.aggregates, maintenance: storage.maintenance, now: storage.now,
             logger: logger, metrics: storage.metrics)
         cors = CORSPolicy(origins: configuration.corsOrigins)
+        // One client per site, shut down by its sink when the daemon stops (after the HTTP server).
+        let client = configuration.clickhouse.url.map { _ in ClickHouseClient(settings: configuration.clickhouse) }
         if let client, let cursor = storage.clickhouseCursor {
             sink = ClickHouseSink(site: definition.id, storage: storage, client: client, cursor: cursor, logger: logger)
         } else {

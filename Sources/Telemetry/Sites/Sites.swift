@@ -28,7 +28,6 @@ public final class Sites: Sendable {
         if configuration.clickhouse.querySource == .clickhouse && configuration.clickhouse.url == nil {
             throw ConfigurationError("--query-source clickhouse needs --clickhouse-url (the server to answer from)")
         }
-        let clickhouse = configuration.clickhouse.url.map { _ in ClickHouseClient(settings: configuration.clickhouse) }
         let metrics = TelemetryMetrics()
         let countries = try configuration.geoipDatabase.map { path in
             let database = try CountryDatabase(path: path)
@@ -43,7 +42,7 @@ public final class Sites: Sendable {
                 let storage = try Storage.open(
                     configuration.forSite(definition), logger: siteLogger, now: now, io: io, metrics: metrics, countries: countries,
                     onFatal: onFatal)
-                opened.append(Site(definition: definition, storage: storage, logger: siteLogger, clickhouse: clickhouse))
+                opened.append(Site(definition: definition, storage: storage, logger: siteLogger))
             }
         } catch {
             for site in opened { site.storage.close() }
