@@ -130,7 +130,7 @@ extension TelemetryConfiguration {
         Setting(flag: "clickhouse-url", environment: "TELEMETRY_CLICKHOUSE_URL", defaultValue: nil, help: "http://host:8123: ship every committed event to this ClickHouse server (its HTTP interface), one sink per site.") { c, v throws(ConfigurationError) in
             guard !v.isEmpty else { c.clickhouse.url = nil; return }
             guard isWebURL(v) else { throw ConfigurationError("must be an http(s) URL like http://127.0.0.1:8123, not \"\(v)\"") }
-            c.clickhouse.url = v
+            c.clickhouse.url = v.hasSuffix("/") ? String(v.dropLast()) : v
         },
         Setting(flag: "clickhouse-database", environment: "TELEMETRY_CLICKHOUSE_DATABASE", defaultValue: "telemetry", help: "ClickHouse database of the events table (created when missing).") { c, v throws(ConfigurationError) in
             guard ClickHouseSettings.isIdentifier(v) else { throw ConfigurationError("must be a ClickHouse identifier ([A-Za-z_][A-Za-z0-9_]*), not \"\(v)\"") }
