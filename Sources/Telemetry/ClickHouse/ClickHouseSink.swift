@@ -358,6 +358,7 @@ public final class ClickHouseSink: Service, Sendable {
                 "INSERT INTO \(client.settings.qualifiedTable) FORMAT JSONEachRow", parameters: parameters, body: block.body, gzipped: true)
         }
         let cursor = self.cursor
+        FaultPoint.reach("clickhouse.acknowledged")
         if try await Self.offPool({ try cursor.advance(to: block.end, readAt: block.generation) }) {
             metrics.shipped.increment(by: block.events)
             baseline.withLock { b in

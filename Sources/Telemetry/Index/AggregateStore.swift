@@ -131,6 +131,7 @@ public final class AggregateStore: Sendable {
                 }
                 // One directory fsync covers every day file; the manifest's own rename is synced after it.
                 if !changed.isEmpty { try FileSystem.fsyncDirectory(directory) }
+                FaultPoint.reach("aggregates.days-written")
                 for day in removed { m.days[day] = nil }
                 m.position = position
                 try FileSystem.writeAtomically(manifestPath, Self.encodeManifest(m))

@@ -94,8 +94,10 @@ public final class LogMaintenanceService: Service, Sendable {
         guard FileSystem.exists(source) else { return }
         do {
             try Gzip.compressFile(source, to: target + ".tmp")
+            FaultPoint.reach("compression.written")
             try FileSystem.rename(target + ".tmp", target)
             try FileSystem.fsyncDirectory(directory)
+            FaultPoint.reach("compression.renamed")
             try FileSystem.unlink(source)
             try FileSystem.fsyncDirectory(directory)
             logger.info("compressed", metadata: ["segment": "\(name.gzipped)", "bytes": "\(FileSystem.size(target) ?? 0)"])
@@ -121,6 +123,7 @@ public final class LogMaintenanceService: Service, Sendable {
             }
             do {
                 try withSegmentsLocked { try FileSystem.unlink(directory + "/" + file) }
+                FaultPoint.reach("retention.deleted")
                 deleted.append(file)
                 newest.withLock { $0[file] = nil }
                 logger.info("deleted segment past retention", metadata: ["segment": "\(file)"])

@@ -19,6 +19,7 @@ struct SegmentRotation {
     mutating func close(activePath: String, stamp: String) throws -> SegmentName {
         let name = SegmentName(stamp: stamp, seq: nextSeq, compressed: false)
         try FileSystem.rename(activePath, directory + "/" + name.fileName)
+        FaultPoint.reach("rotation.renamed")
         nextSeq += 1
         try FileSystem.fsyncDirectory(directory)
         return name

@@ -33,11 +33,13 @@ public struct UserEraser: Sendable {
         let user = UserNeedle(userId)
         var deleted = 0
         for path in LogReplay(directory: directory, logger: logger).files() {
-            deleted += try rewrite(path) { line in
+            let dropped = try rewrite(path) { line in
                 guard let e = user.event(in: line) else { return false }
                 index.subtract(e, line: line)
                 return true
             }
+            if dropped > 0 { FaultPoint.reach("erasure.file-rewritten") }
+            deleted += dropped
         }
         let quarantine = directory + "/quarantine"
         for file in FileSystem.list(quarantine) where !file.hasSuffix(".tmp") {

@@ -43,6 +43,6 @@ public struct RollupStore: Sendable {
         var lines = read().filter { $0.end != line?.end && $0.end >= oldest }
         if let line { lines.append(line) }
         lines.sort { $0.end < $1.end }
-        try FileSystem.writeAtomically(path, Array(lines.map { $0.text + "\n" }.joined().utf8))
+        try FileSystem.writeAtomically(path, Array(lines.map { $0.text + "\n" }.joined().utf8), faultPoint: "rollup.written")
     }
 }

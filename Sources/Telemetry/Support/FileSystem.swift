@@ -104,7 +104,9 @@ public enum FileSystem {
 
     /// Writes `bytes` to `path` crash-safely: a `.tmp` sibling, fsync, rename, fsync of the directory
     /// (leave that to the caller with `syncDirectory: false` when it renames many files at once).
-    public static func writeAtomically(_ path: String, _ bytes: some Collection<UInt8>, syncDirectory: Bool = true) throws {
+    public static func writeAtomically(
+        _ path: String, _ bytes: some Collection<UInt8>, syncDirectory: Bool = true, faultPoint: String? = nil
+    ) throws {
         let tmp = path + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileError("open", tmp) }
@@ -128,6 +130,7 @@ public enum FileSystem {
             throw e
         }
         close(fd)
+        if let faultPoint { FaultPoint.reach(faultPoint) }
         try rename(tmp, path)
         if syncDirectory {
             try fsyncDirectory((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)

@@ -26,7 +26,12 @@ final class LoadClients: Sendable {
     let running = Atomic<Bool>(true)
     let port = Mutex(0)
 
-    func start(clients: Int, batchSize: Int = 20) -> [Thread] {
+    /// Every id sent at least once.
+    let sent = Mutex<[String]>([])
+
+    /// With `retrying`, a client sends an unanswered (or refused) batch again with the same ids until it is
+    /// answered 200, as telemetry.js does; a resend the daemon recognises counts its events as duplicates.
+    func start(clients: Int, batchSize: Int = 20, retrying: Bool = false) -> [Thread] {
         (0..<clients).map { client in
             let thread = Thread {
                 var n = 0
@@ -34,11 +39,15 @@ final class LoadClients: Sendable {
                     let ids = (0..<batchSize).map { "c\(client)-\(n)-\($0)" }
                     n += 1
                     let events = ids.map { #"{"event_type":"action","id":"\#($0)","user_id":"u\#(client)"}"# }
-                    let reply = RawHTTP(port: self.port.withLock { $0 }).post("/api/analytics/event", #"{"events":[\#(events.joined(separator: ","))]}"#)
-                    if let reply, reply.status == 200, reply.body.contains(#""logged":\#(batchSize)"#) {
-                        self.acknowledged.withLock { $0 += ids }
-                    } else if reply == nil {
-                        Thread.sleep(forTimeInterval: 0.01)
+                    self.sent.withLock { $0 += ids }
+                    while true {
+                        let reply = RawHTTP(port: self.port.withLock { $0 }).post("/api/analytics/event", #"{"events":[\#(events.joined(separator: ","))]}"#)
+                        if let reply, reply.status == 200, reply.body.contains(#""logged":\#(batchSize)"#) || retrying {
+                            self.acknowledged.withLock { $0 += ids }
+                            break
+                        }
+                        if reply == nil { Thread.sleep(forTimeInterval: 0.01) }
+                        if !retrying || !self.running.load(ordering: .relaxed) { break }
                     }
                 }
             }
@@ -71,6 +80,33 @@ final class LoadClients: Sendable {
         #expect(stored.malformed == 0)
         #expect(acked.filter { stored.ids[$0] != 1 }.isEmpty)
         #expect(stored.ids.values.allSatisfy { $0 == 1 })
+    }
+
+    /// Clients that resend every unanswered batch with the same ids across four kills: every acknowledged event is
+    /// stored exactly once and no sent event twice, so deduplication holds across restarts.
+    @Test func retryingClientsThroughKillsStoreEverySentEventAtMostOnce() async throws {
+        let dir = TempDirectory()
+        let data = dir.path + "/data"
+        let load = LoadClients()
+        var daemon = try Daemon(dataDirectory: data, arguments: ["--rotate-bytes", "65536"])
+        load.port.withLock { $0 = daemon.port }
+        let threads = load.start(clients: 4, retrying: true)
+        for _ in 0..<4 {
+            try await Task.sleep(for: .milliseconds(700))
+            daemon.kill9()
+            daemon = try Daemon(dataDirectory: data, arguments: ["--rotate-bytes", "65536"], port: daemon.port)
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        load.running.store(false, ordering: .relaxed)
+        for t in threads { while !t.isFinished { try await Task.sleep(for: .milliseconds(10)) } }
+        #expect(daemon.terminate() == 0)
+        let acked = load.acknowledged.withLock { $0 }
+        let sent = Set(load.sent.withLock { $0 })
+        let stored = try storedIds(data)
+        #expect(acked.count > 100)
+        #expect(stored.malformed == 0)
+        #expect(acked.filter { stored.ids[$0] != 1 }.isEmpty, "every acknowledged event once")
+        #expect(stored.ids.allSatisfy { sent.contains($0.key) && $0.value == 1 }, "every sent event at most once")
     }
 
     @Test func sigtermUnderLoadExitsZeroAndKeepsEveryAcknowledgedEvent() async throws {

@@ -92,7 +92,11 @@ final class Daemon {
     let port: Int
     let logPath: String
 
-    init(dataDirectory: String, arguments: [String] = [], environment: [String: String] = [:], port: Int = Daemon.freePort()) throws {
+    /// Starts the binary; waits for `/health` unless `waitForHealth` is false (a daemon meant to die during start-up).
+    init(
+        dataDirectory: String, arguments: [String] = [], environment: [String: String] = [:], port: Int = Daemon.freePort(),
+        waitForHealth: Bool = true
+    ) throws {
         self.port = port
         logPath = dataDirectory + ".log"
         process.executableURL = URL(fileURLWithPath: Self.binary)
@@ -104,7 +108,9 @@ final class Daemon {
         process.standardOutput = log
         process.standardError = log
         try process.run()
-        for _ in 0..<200 {
+        guard waitForHealth else { return }
+        // Up to a minute: under the full parallel test run a debug daemon's start-up competes with every suite.
+        for _ in 0..<1200 {
             if RawHTTP(port: port).get("/health")?.status == 200 { return }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -116,6 +122,14 @@ final class Daemon {
     func kill9() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+
+    /// Waits up to `seconds` for the process to end; true when it was killed by SIGKILL.
+    func diedOfSIGKILL(within seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        guard !process.isRunning else { return false }
+        return process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
     }
 
     func terminate() -> Int32 {
