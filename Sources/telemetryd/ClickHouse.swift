@@ -8,11 +8,10 @@ struct ClickHouseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clickhouse",
         abstract: "Ship a site's stored events to ClickHouse, or print the statements telemetryd runs there.",
-        discussion: "clickhouse backfill    ships the whole log of a stopped daemon's site (--site) through its cursor;\n"
-            + "                       the daemon goes on from there when it starts with the same --clickhouse-url\n"
-            + "clickhouse schema [V]  prints the CREATE TABLE telemetryd runs on a server of major version V (default 26)\n"
-            + "clickhouse sql         prints the table and every query of --query-source clickhouse, with {site},\n"
-            + "                       {start}, {end} and {filter} for what a request fills in\n\n" + settingsHelp)
+        discussion: "backfill    ships the whole log of a stopped daemon's site (--site) through\n"
+            + "            its cursor; serve with the same settings goes on from there\n"
+            + "schema [V]  prints the CREATE TABLE run on a server of major version V (26)\n"
+            + "sql         prints the table and every query of --query-source clickhouse\n\n" + settingsHelp)
 
     @Argument(help: "backfill, schema or sql") var action: String
     @OptionGroup var settings: SettingsOptions
