@@ -21,6 +21,8 @@ public final class ClickHouseCursor: Sendable {
 
     static let fileName = "clickhouse-cursor"
     let path: String
+    /// This instance's name (it never changes once the file exists).
+    let instance: String
     private let state: Mutex<State>
 
     /// Reads the cursor of `directory`, or starts one at `start` (where a new sink begins: the end of the log).
@@ -31,15 +33,18 @@ public final class ClickHouseCursor: Sendable {
             guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
                 let instance = object["instance"] as? String, let seq = object["seq"] as? Int, let offset = object["offset"] as? Int
             else { throw ClickHouseClient.Failure(status: nil, message: "\(path) is not a ClickHouse cursor; delete it to start shipping from the end of the log") }
+            self.instance = instance
             state = Mutex(State(instance: instance, position: LogPosition(seq: seq, offset: offset), erasures: object["erasures"] as? [String] ?? []))
         } else {
             let instance = (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+            self.instance = instance
             state = Mutex(State(instance: instance, position: start(), erasures: []))
             try save(state.withLock { $0 })
         }
     }
 
     var current: State { state.withLock { $0 } }
+    var generation: Int { state.withLock { $0.generation } }
 
     /// Moves the cursor to `position` after ClickHouse acknowledged the lines before it, unless an erasure
     /// happened since the block was read (`generation`); false then.
@@ -66,23 +71,31 @@ public final class ClickHouseCursor: Sendable {
     }
 
     /// Before `userId` is erased from the log in `directory` (writer paused): moves the cursor back by the bytes of
-    /// that user's lines before it in its segment, and records the erasure for ClickHouse.
+    /// that user's lines before it in its segment, and records the erasure for ClickHouse. The segment is read
+    /// without holding the cursor (the sink may move it meanwhile: then it is read again).
     public func prepareErasure(of userId: String, directory: String, activeSeq: Int) throws {
-        try state.withLock { s in
-            var next = s
-            next.generation += 1
-            if !next.erasures.contains(userId) { next.erasures.append(userId) }
-            if next.position.offset > 0, let path = Self.segmentPath(seq: next.position.seq, directory: directory, activeSeq: activeSeq) {
-                let user = UserNeedle(userId)
-                var removed = 0
-                let limit = next.position.offset
-                try? SegmentReader.forEachLine(path: path) { line, offset in
-                    if offset < limit, user.event(in: line) != nil { removed += line.count + 1 }
+        let user = UserNeedle(userId)
+        while true {
+            let seen = current.position
+            var removed = 0
+            if seen.offset > 0, let path = Self.segmentPath(seq: seen.seq, directory: directory, activeSeq: -1)
+                ?? (seen.seq == activeSeq ? directory + "/" + SegmentName.active : nil)
+            {
+                try SegmentReader.forEachLine(path: path) { line, offset in
+                    if offset < seen.offset, user.event(in: line) != nil { removed += line.count + 1 }
                 }
-                next.position.offset -= removed
             }
-            try save(next)
-            s = next
+            let done = try state.withLock { s -> Bool in
+                guard s.position == seen else { return false }
+                var next = s
+                next.generation += 1
+                if !next.erasures.contains(userId) { next.erasures.append(userId) }
+                next.position.offset -= removed
+                try save(next)
+                s = next
+                return true
+            }
+            if done { return }
         }
     }
 

@@ -36,7 +36,7 @@ struct ClickHouseQueries: Sendable {
 
     func daily(end: CivilDate, days: Int, funnel: [String], filter: EventFilter) async throws -> [DailyFigures] {
         let start = end.adding(days: -(days - 1))
-        let scope = sql.scope(start.dayNumber, end.dayNumber, filter)
+        let scope = sql.scope(start.dayNumber, end.dayNumber, filter, pagesFromStart: false)
         async let perDayRows = client.rows(sql.perDay(scope))
         async let typeRows = client.rows(sql.typesPerDay(scope))
         async let newUserRows = client.rows(sql.newUsersPerDay(scope))
@@ -136,7 +136,7 @@ struct ClickHouseQueries: Sendable {
         let lastWeek = end.weekStart.dayNumber
         let firstWeek = lastWeek - 7 * (weeks - 1)
         var counts: [Int: [Int: Int]] = [:]
-        for row in try await client.rows(sql.retention(sql.scope(firstWeek, end.dayNumber, filter), firstWeek: firstWeek)) {
+        for row in try await client.rows(sql.retention(sql.scope(firstWeek, end.dayNumber, filter, pagesFromStart: false), firstWeek: firstWeek)) {
             counts[Self.day(row["cohort_week"]), default: [:]][Self.day(row["active_week"])] = Self.int(row["users"])
         }
         return stride(from: firstWeek, through: lastWeek, by: 7).map { week in
@@ -148,7 +148,7 @@ struct ClickHouseQueries: Sendable {
     /// A user's stored lines from ClickHouse, oldest first, followed by the lines of `local` (this instance's
     /// NDJSON of the user) that ClickHouse does not hold yet.
     func userLines(_ userId: String, local: [UInt8]) async throws -> [UInt8] {
-        var out = try await client.execute(sql.userLines(userId))
+        var out = try await client.execute(sql.userLines(userId), parameters: [("wait_end_of_query", "1")])
         var shipped = Set<ArraySlice<UInt8>>()
         for line in out.split(separator: UInt8(ascii: "\n")) { shipped.insert(line) }
         for line in local.split(separator: UInt8(ascii: "\n")) where !shipped.contains(line) {

@@ -13,9 +13,14 @@ struct ClickHouseSQL: Sendable {
         var start: Int
         var end: Int
         var filter: EventFilter
+        /// Entry and exit pages come from the visits' events of `start...end`; false: of every date up to `end`
+        /// (daily and retention, which the index computes over its whole history).
+        var pagesFromStart = true
     }
 
-    func scope(_ start: Int, _ end: Int, _ filter: EventFilter) -> Scope { Scope(start: start, end: end, filter: filter) }
+    func scope(_ start: Int, _ end: Int, _ filter: EventFilter, pagesFromStart: Bool = true) -> Scope {
+        Scope(start: start, end: end, filter: filter, pagesFromStart: pagesFromStart)
+    }
 
     static let users = "uniqExactIf(user_id, user_id != '')"
     static let visits = "uniqExactIf(session_id, session_id != '')"
@@ -138,8 +143,9 @@ struct ClickHouseSQL: Sendable {
     func visitPages(_ dimension: Dimension, _ s: Scope) -> String? {
         guard dimension == .entryPage || dimension == .exitPage else { return nil }
         let pick = dimension == .entryPage ? "argMin" : "argMax"
+        let from = s.pagesFromStart ? "AND date >= \(date(s.start)) " : ""
         return "SELECT session_id, \(pick)(page, (ts_ms, log_position)) AS visit_page FROM \(table) FINAL WHERE site = \(ClickHouseClient.literal(site)) "
-            + "AND date >= \(date(s.start)) AND date <= \(date(s.end)) AND page != '' AND session_id != '' GROUP BY session_id"
+            + "\(from)AND date <= \(date(s.end)) AND page != '' AND session_id != '' GROUP BY session_id"
     }
 
     /// The events whose value is one of `values` (nil: the events without the dimension).

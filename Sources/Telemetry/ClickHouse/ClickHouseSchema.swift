@@ -18,8 +18,9 @@ enum ClickHouseSchema {
         var lowCardinality: Bool { major >= 19 }
         /// `insert_deduplication_token` and deduplication of non-replicated tables (22.2; 23 and later here).
         var deduplicationToken: Bool { major >= 23 }
-        /// Lightweight `DELETE FROM` (22.8; 23 and later here); older servers get `ALTER TABLE … DELETE`.
-        var lightweightDelete: Bool { major >= 23 }
+        /// Lightweight `DELETE FROM` without an experimental setting (23.3; 24 and later here); older servers get
+        /// `ALTER TABLE … DELETE`.
+        var lightweightDelete: Bool { major >= 24 }
         /// `mutations_sync`, so that `ALTER TABLE … DELETE` returns when done (19.x); older servers are polled.
         var mutationsSync: Bool { major >= 20 }
     }

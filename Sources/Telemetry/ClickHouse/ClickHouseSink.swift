@@ -75,6 +75,8 @@ public final class ClickHouseSink: Service, Sendable {
         var oldestReceivedAt: Int64?
         var full = false
         var generation: Int
+        /// Moves past segments that are gone (retention deleted them unshipped): the lag is counted again.
+        var skipped = false
 
         /// Replaces `rows` with their gzip text, as sent.
         mutating func compress() throws {
@@ -168,6 +170,11 @@ public final class ClickHouseSink: Service, Sendable {
                     logger.info("ClickHouse takes events again", metadata: ["site": "\(site)"])
                 }
                 backoff = .seconds(1)
+            } catch is StaleBlock {
+                prefetched?.cancel()
+                _ = try? await prefetched?.value
+                prefetched = nil
+                unacknowledged.withLock { $0.removeAll() }
             } catch {
                 prefetched?.cancel()
                 _ = try? await prefetched?.value
@@ -267,6 +274,11 @@ public final class ClickHouseSink: Service, Sendable {
         }
     }
 
+    /// The sequence numbers of the closed segments; throws when the directory cannot be listed.
+    static func closedSegments(_ directory: String) throws -> [Int] {
+        try FileManager.default.contentsOfDirectory(atPath: directory).compactMap { SegmentName(fileName: $0)?.seq }
+    }
+
     /// Reads on the calling thread (a thread of its own, off the cooperative pool).
     static func read(
         directory: String, committed now: () -> LogPosition, cursor: ClickHouseCursor, site: String, from start: LogPosition? = nil
@@ -282,9 +294,20 @@ public final class ClickHouseSink: Service, Sendable {
         if position.seq < committed.seq || closedPath != nil {
             // A closed segment (or one retention deleted: skip to the next one there is).
             guard let path = closedPath else {
-                let next = FileSystem.list(directory).compactMap(SegmentName.init(fileName:)).map(\.seq).filter { $0 > position.seq }.min()
+                // Only the oldest segments go (retention), so a segment is gone only when every closed segment
+                // left is newer; a gap in the middle, or a listing that failed or missed a file being renamed by
+                // compression, is read again on the next round.
+                let seqs = try Self.closedSegments(directory)
+                guard !seqs.contains(where: { $0 < position.seq }) else {
+                    throw ClickHouseClient.Failure(status: nil, message: "segment \(position.seq) is missing from \(directory)")
+                }
+                Thread.sleep(forTimeInterval: 0.1)
+                guard ClickHouseCursor.segmentPath(seq: position.seq, directory: directory, activeSeq: -1) == nil else { return [] }
+                let next = seqs.filter { $0 > position.seq }.min()
                 position = LogPosition(seq: min(next ?? committed.seq, committed.seq), offset: 0)
-                return [Block(start: start ?? state.position, end: position, generation: state.generation)]
+                var skip = Block(start: start ?? state.position, end: position, generation: state.generation)
+                skip.skipped = true
+                return [skip]
             }
             // The rest of the segment in blocks of `blockBytes`, sent at once: more of the log waits behind them.
             var blocks: [Block] = []
@@ -346,13 +369,18 @@ public final class ClickHouseSink: Service, Sendable {
         try await gate.run { try await self.send(block) }
     }
 
+    /// A block read before an erasure moved the log: it is not sent (it may hold the erased user's rows and its
+    /// offsets are old); the sink reads again from the cursor.
+    struct StaleBlock: Error {}
+
     private func send(_ block: Block) async throws {
+        guard cursor.generation == block.generation else { throw StaleBlock() }
         if block.events > 0 {
             let capable = capabilities.withLock { $0 }
             var parameters = [("input_format_skip_unknown_fields", "1")]
             if capable?.deduplicationToken == true {
                 let to = block.end.seq == block.start.seq ? String(block.end.offset) : "end"
-                parameters.append(("insert_deduplication_token", "\(cursor.current.instance)/\(block.start.seq)/\(block.start.offset)-\(to)"))
+                parameters.append(("insert_deduplication_token", "\(cursor.instance)/\(block.start.seq)/\(block.start.offset)-\(to)"))
             }
             _ = try await client.execute(
                 "INSERT INTO \(client.settings.qualifiedTable) FORMAT JSONEachRow", parameters: parameters, body: block.body, gzipped: true)
@@ -365,6 +393,7 @@ public final class ClickHouseSink: Service, Sendable {
                 if b?.generation == block.generation { b?.shipped += block.lines }
             }
             unacknowledged.withLock { list in list.removeAll { $0.end <= block.end } }
+            if block.skipped { baseline.withLock { $0 = nil } }
         }
     }
 
