@@ -32,7 +32,10 @@ public struct IndexLoader {
         let activeSize = FileSystem.size(dataDirectory + "/" + SegmentName.active) ?? 0
         let segments = replay.segments()
 
-        if let position = loaded.position, position.seq == report.nextSeq ? position.offset <= activeSize : true {
+        // An erasure that did not finish rewrote some segments after the aggregates were written: their position
+        // and counts no longer match the log, so the dates the log holds are rebuilt.
+        let erasing = FileSystem.exists(UserEraser.markerPath(dataDirectory))
+        if !erasing, let position = loaded.position, position.seq == report.nextSeq ? position.offset <= activeSize : true {
             report.replayedFrom = position
             let damaged = Set(loaded.damaged)
             var noClearing: Set<Int>? = nil
@@ -58,6 +61,11 @@ public struct IndexLoader {
         }
         index.setPosition(LogPosition(seq: report.nextSeq, offset: activeSize))
         try store.flush(index)
+        if erasing {
+            try FileSystem.unlink(UserEraser.markerPath(dataDirectory))
+            try FileSystem.fsyncDirectory(dataDirectory + "/aggregates")
+            logger.warning("an erasure was interrupted: the day index was rebuilt from the raw log; erase the user again")
+        }
         return report
     }
 

@@ -29,9 +29,14 @@ public struct UserEraser: Sendable {
         return try maintenance.withSegmentsLocked { try eraseLocked(userId) }
     }
 
+    /// Present while an erasure rewrites segments (`aggregates/erasing`): a start that finds it rebuilds the
+    /// dates the raw log holds instead of trusting the aggregates' position.
+    static func markerPath(_ directory: String) -> String { directory + "/aggregates/erasing" }
+
     private func eraseLocked(_ userId: String) throws -> Int {
         let user = UserNeedle(userId)
         var deleted = 0
+        try FileSystem.writeAtomically(Self.markerPath(directory), [UInt8]())
         for path in LogReplay(directory: directory, logger: logger).files() {
             let dropped = try rewrite(path) { line in
                 guard let e = user.event(in: line) else { return false }
@@ -50,6 +55,8 @@ public struct UserEraser: Sendable {
         let activeSize = FileSystem.size(directory + "/" + SegmentName.active) ?? 0
         index.setPosition(LogPosition(seq: index.position.seq, offset: activeSize))
         try store.flush(index)
+        try FileSystem.unlink(Self.markerPath(directory))
+        try FileSystem.fsyncDirectory(directory + "/aggregates")
         logger.info("user erased", metadata: ["events": "\(deleted)"])
         return deleted
     }
