@@ -91,13 +91,7 @@ struct ClickHouseQueries: Sendable {
         var ranked = try await client.rows(sql.grouped(dimension, scope)).map { row in
             Ranked(value: Self.int(row["present"]) == 1 ? Self.string(row["value"]) : nil, counts: Self.counts(row))
         }
-        ranked.sort { a, b in
-            if a.counts.users != b.counts.users { return a.counts.users > b.counts.users }
-            if a.counts.events != b.counts.events { return a.counts.events > b.counts.events }
-            guard let x = a.value else { return b.value != nil }
-            guard let y = b.value else { return false }
-            return x.utf8.lexicographicallyPrecedes(y.utf8)
-        }
+        ranked.sort { Breakdown.ranksBefore(($0.value, $0.counts), ($1.value, $1.counts)) }
         let shown = Array(ranked.prefix(top))
         var rows = shown.map { Breakdown.Row(value: $0.value, counts: $0.counts) }
         let listed = shown.map(\.value)

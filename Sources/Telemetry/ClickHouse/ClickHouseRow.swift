@@ -98,24 +98,23 @@ struct ClickHouseRow {
             if let r = values[i] { out.append(contentsOf: line[r]) }
             out.append(UInt8(ascii: "\""))
         }
-        out.append(contentsOf: #","prop_keys":["#.utf8)
-        for (k, p) in props.enumerated() {
-            if k > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: p.key)
-            out.append(UInt8(ascii: "\""))
-        }
-        out.append(contentsOf: #"],"prop_values":["#.utf8)
-        for (k, p) in props.enumerated() {
-            if k > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: p.value)
-            out.append(UInt8(ascii: "\""))
-        }
+        Self.appendStrings(#","prop_keys":["#, props.map(\.key), to: &out)
+        Self.appendStrings(#"],"prop_values":["#, props.map(\.value), to: &out)
         out.append(contentsOf: #"],"line":""#.utf8)
         JSONString.appendEscaped(line, into: &out)
         out.append(contentsOf: "\"}\n".utf8)
         return receivedAt ?? ts
+    }
+
+    /// `prefix`, then `strings` (already escaped) as comma-separated JSON strings.
+    private static func appendStrings(_ prefix: StaticString, _ strings: [[UInt8]], to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount))
+        for (k, s) in strings.enumerated() {
+            if k > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: s)
+            out.append(UInt8(ascii: "\""))
+        }
     }
 
     /// The top-level scalars of `metadata` as the event table reads them: strings of at most 256 bytes, numbers and

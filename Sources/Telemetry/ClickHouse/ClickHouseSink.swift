@@ -27,6 +27,8 @@ public final class ClickHouseSink: Service, Sendable {
     let cursor: ClickHouseCursor
     let logger: Logger
     let now: @Sendable () -> Int64
+    /// The longest wait between attempts while ClickHouse fails (a minute; tests shorten it).
+    let maxBackoff: Duration
     private let lag = Mutex(Lag())
     private let metrics: Metrics
     private let capabilities = Mutex<ClickHouseSchema.Capabilities?>(nil)
@@ -88,8 +90,10 @@ public final class ClickHouseSink: Service, Sendable {
 
     init(
         site: String, directory: String, committed: @escaping @Sendable () -> (position: LogPosition, lines: Int),
-        client: ClickHouseClient, cursor: ClickHouseCursor, metrics: TelemetryMetrics, logger: Logger, now: @escaping @Sendable () -> Int64
+        client: ClickHouseClient, cursor: ClickHouseCursor, metrics: TelemetryMetrics, logger: Logger, now: @escaping @Sendable () -> Int64,
+        maxBackoff: Duration = .seconds(60)
     ) {
+        self.maxBackoff = maxBackoff
         self.site = site
         self.directory = directory
         self.committed = committed
@@ -101,11 +105,13 @@ public final class ClickHouseSink: Service, Sendable {
     }
 
     /// The sink of a running site's storage.
-    convenience init(site: String, storage: Storage, client: ClickHouseClient, cursor: ClickHouseCursor, logger: Logger) {
+    convenience init(
+        site: String, storage: Storage, client: ClickHouseClient, cursor: ClickHouseCursor, logger: Logger, maxBackoff: Duration = .seconds(60)
+    ) {
         let index = storage.index
         self.init(
             site: site, directory: storage.configuration.dataDirectory, committed: { index.committedCount },
-            client: client, cursor: cursor, metrics: storage.metrics, logger: logger, now: storage.now)
+            client: client, cursor: cursor, metrics: storage.metrics, logger: logger, now: storage.now, maxBackoff: maxBackoff)
         // Retention keeps what has not been shipped, up to the lag limit.
         let lagLimitMs = Int64(storage.configuration.clickhouse.lagLimitDays) * Milliseconds.day
         storage.maintenance.setRetentionGuard { [cursor, logger, metrics] name, newest, cutoff in
@@ -189,7 +195,7 @@ public final class ClickHouseSink: Service, Sendable {
                 _ = try? await Self.offPool { [self] in updateLag() }
                 let wait = backoff
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
-                backoff = min(backoff * 2, .seconds(60))
+                backoff = min(backoff * 2, maxBackoff)
             }
         }
         await client.shutdown()

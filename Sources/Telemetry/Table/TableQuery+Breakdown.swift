@@ -15,6 +15,16 @@ public struct Breakdown: Sendable {
     }
 
     public static let other = "(other)"
+
+    /// The order of a breakdown's rows: users, then events (both descending), then the value in byte order,
+    /// the events without the dimension (nil) first.
+    static func ranksBefore(_ a: (value: String?, counts: BreakdownCounts), _ b: (value: String?, counts: BreakdownCounts)) -> Bool {
+        if a.counts.users != b.counts.users { return a.counts.users > b.counts.users }
+        if a.counts.events != b.counts.events { return a.counts.events > b.counts.events }
+        guard let x = a.value else { return b.value != nil }
+        guard let y = b.value else { return false }
+        return x.utf8.lexicographicallyPrecedes(y.utf8)
+    }
     public var total: BreakdownCounts
     public var rows: [Row]
 }
@@ -142,13 +152,7 @@ extension TableQuery {
         for code in 0..<(current.offsets.count - 1) where current.events(code) > 0 {
             ranked.append(Ranked(code: code, name: code == 0 ? nil : value.name(UInt32(code)), counts: counter.count(current, codes: [code])))
         }
-        ranked.sort { a, b in
-            if a.counts.users != b.counts.users { return a.counts.users > b.counts.users }
-            if a.counts.events != b.counts.events { return a.counts.events > b.counts.events }
-            guard let x = a.name else { return b.name != nil }
-            guard let y = b.name else { return false }
-            return x.utf8.lexicographicallyPrecedes(y.utf8)
-        }
+        ranked.sort { Breakdown.ranksBefore(($0.name, $0.counts), ($1.name, $1.counts)) }
         let shown = Array(ranked.prefix(top))
         let listed = Set(shown.map(\.code))
         var rows = shown.map { Breakdown.Row(value: $0.name, counts: $0.counts) }

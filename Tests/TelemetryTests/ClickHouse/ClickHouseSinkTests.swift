@@ -46,7 +46,7 @@ import Testing
 
     func sink(_ storage: Storage) -> ClickHouseSink {
         ClickHouseSink(site: "default", storage: storage, client: ClickHouseClient(settings: storage.configuration.clickhouse),
-                       cursor: storage.clickhouseCursor!, logger: quietLogger)
+                       cursor: storage.clickhouseCursor!, logger: quietLogger, maxBackoff: .milliseconds(500))
     }
 
     @Test func everyCommittedEventArrivesOnceThroughAnOutageAndAResendFromAnOldCursor() async throws {
