@@ -21,13 +21,15 @@ public final class ClickHouseCursor: Sendable {
 
     static let fileName = "clickhouse-cursor"
     let path: String
+    let io: any FileIO
     /// This instance's name (it never changes once the file exists).
     let instance: String
     private let state: Mutex<State>
 
     /// Reads the cursor of `directory`, or starts one at `start` (where a new sink begins: the end of the log).
-    public init(directory: String, start: @autoclosure () -> LogPosition) throws {
+    public init(directory: String, io: any FileIO = PosixFileIO(), start: @autoclosure () -> LogPosition) throws {
         path = directory + "/" + Self.fileName
+        self.io = io
         if FileSystem.exists(path) {
             let bytes = try FileSystem.readAll(path)
             guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
@@ -126,6 +128,6 @@ public final class ClickHouseCursor: Sendable {
             w.key("erasures")
             w.array { w in for user in s.erasures { w.string(user) } }
         }
-        try FileSystem.writeAtomically(path, Array((text + "\n").utf8))
+        try io.writeAtomically(path, Array((text + "\n").utf8))
     }
 }

@@ -10,6 +10,7 @@ public final class AggregateStore: Sendable {
     static let version: UInt8 = 2
 
     public let directory: String
+    let io: any FileIO
     let logger: Logger
     struct Manifest {
         var generation = 0
@@ -22,11 +23,12 @@ public final class AggregateStore: Sendable {
     /// A read-only store (the `rollup` command beside a running daemon) never writes or deletes files.
     let readOnly: Bool
 
-    public init(dataDirectory: String, logger: Logger, readOnly: Bool = false) throws {
+    public init(dataDirectory: String, io: any FileIO = PosixFileIO(), logger: Logger, readOnly: Bool = false) throws {
         directory = dataDirectory + "/aggregates"
+        self.io = io
         self.logger = logger
         self.readOnly = readOnly
-        if !readOnly { try FileSystem.makeDirectory(directory) }
+        if !readOnly { try io.makeDirectories(directory) }
     }
 
     var manifestPath: String { directory + "/manifest" }
@@ -41,8 +43,8 @@ public final class AggregateStore: Sendable {
         var rng = SystemRandomNumberGenerator()
         for i in key.indices { key[i] = UInt8.random(in: 0...255, using: &rng) }
         // A new key makes every stored hash meaningless: drop what was there.
-        for file in FileSystem.list(directory) where file != "key" { try? FileSystem.unlink(directory + "/" + file) }
-        try FileSystem.writeAtomically(path, key)
+        for file in FileSystem.list(directory) where file != "key" { try? io.unlinkFile(directory + "/" + file) }
+        try io.writeAtomically(path, key)
         return key
     }
 
@@ -108,7 +110,7 @@ public final class AggregateStore: Sendable {
         guard !readOnly else { return }
         for file in FileSystem.list(directory) {
             guard let (day, gen) = Self.parseDayFile(file), m.days[day] != gen else { continue }
-            try? FileSystem.unlink(directory + "/" + file)
+            try? io.unlinkFile(directory + "/" + file)
         }
     }
 
@@ -126,15 +128,15 @@ public final class AggregateStore: Sendable {
             m.generation += 1
             do {
                 for (day, bytes) in changed {
-                    try FileSystem.writeAtomically(dayPath(day, m.generation), bytes, syncDirectory: false)
+                    try io.writeAtomically(dayPath(day, m.generation), bytes, syncDirectory: false)
                     m.days[day] = m.generation
                 }
                 // One directory fsync covers every day file; the manifest's own rename is synced after it.
-                if !changed.isEmpty { try FileSystem.fsyncDirectory(directory) }
+                if !changed.isEmpty { try io.fsyncDirectory(directory) }
                 FaultPoint.reach("aggregates.days-written")
                 for day in removed { m.days[day] = nil }
                 m.position = position
-                try FileSystem.writeAtomically(manifestPath, Self.encodeManifest(m))
+                try io.writeAtomically(manifestPath, Self.encodeManifest(m))
             } catch {
                 index.markChanged(changed.map(\.0) + removed)
                 throw error

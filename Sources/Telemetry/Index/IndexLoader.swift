@@ -62,8 +62,8 @@ public struct IndexLoader {
         index.setPosition(LogPosition(seq: report.nextSeq, offset: activeSize))
         try store.flush(index)
         if erasing {
-            try FileSystem.unlink(UserEraser.markerPath(dataDirectory))
-            try FileSystem.fsyncDirectory(dataDirectory + "/aggregates")
+            try store.io.unlinkFile(UserEraser.markerPath(dataDirectory))
+            try store.io.fsyncDirectory(dataDirectory + "/aggregates")
             logger.warning("an erasure was interrupted: the day index was rebuilt from the raw log; erase the user again")
         }
         return report

@@ -17,7 +17,7 @@ enum DedupSnapshot {
             w.u64(hash)
             w.int(Int(at))
         }
-        try FileSystem.writeAtomically(path(store), w.sealed(), faultPoint: "dedup.written")
+        try store.io.writeAtomically(path(store), w.sealed(), faultPoint: "dedup.written")
     }
 
     static func read(from store: AggregateStore) -> (position: LogPosition, entries: [(hash: UInt64, at: Int64)])? {

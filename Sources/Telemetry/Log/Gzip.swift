@@ -10,13 +10,13 @@ public enum Gzip {
     }
 
     /// Compresses `source` into `destination` (level 6) and fsyncs it.
-    public static func compressFile(_ source: String, to destination: String) throws {
+    public static func compressFile(_ source: String, to destination: String, io: any FileIO = PosixFileIO()) throws {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw FileError("open", source) }
         defer { close(input) }
-        let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard output >= 0 else { throw FileError("open", destination) }
-        defer { close(output) }
+        let output = io.open(destination, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        guard output >= 0 else { throw FileError("open", destination, code: -output) }
+        defer { io.close(output) }
         var stream = z_stream()
         guard deflateInit2_(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
         else { throw Failure(description: "deflateInit failed") }
@@ -39,25 +39,12 @@ public enum Gzip {
                         guard rc != Z_STREAM_ERROR else { throw Failure(description: "deflate failed") }
                         return outPtr.count - Int(stream.avail_out)
                     }
-                    try writeAll(output, outBuf[0..<produced], path: destination)
+                    try outBuf[0..<produced].withUnsafeBytes { try io.writeAll(output, $0, path: destination) }
                 } while stream.avail_out == 0
             }
         } while flush != Z_FINISH
-        guard fsync(output) == 0 else { throw FileError("fsync", destination) }
-    }
-
-    private static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: String) throws {
-        var done = 0
-        try bytes.withUnsafeBytes { raw in
-            while done < raw.count {
-                let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw FileError("write", path)
-                }
-                done += n
-            }
-        }
+        let e = io.sync(output)
+        guard e == 0 else { throw FileError("fsync", destination, code: e) }
     }
 
     /// Streams the decompressed bytes of a gzip file in chunks.

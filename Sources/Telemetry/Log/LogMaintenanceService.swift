@@ -5,6 +5,7 @@ import Synchronization
 /// Background work on closed segments: gzip each one after rotation, and delete those past raw retention.
 public final class LogMaintenanceService: Service, Sendable {
     let directory: String
+    let io: any FileIO
     let retentionDays: Int
     let now: @Sendable () -> Int64
     let logger: Logger
@@ -33,7 +34,7 @@ public final class LogMaintenanceService: Service, Sendable {
     }
 
     public init(
-        directory: String, retentionDays: Int, now: @escaping @Sendable () -> Int64, logger: Logger,
+        directory: String, io: any FileIO = PosixFileIO(), retentionDays: Int, now: @escaping @Sendable () -> Int64, logger: Logger,
         pacing: CompressionPacing = .immediate, committed: @escaping @Sendable () -> Int = { 0 },
         ready: @escaping @Sendable () async -> Void = {}, isReady: @escaping @Sendable () -> Bool = { true }, onDelete: @escaping @Sendable (Set<Int>) -> Void = { _ in }
     ) {
@@ -41,6 +42,7 @@ public final class LogMaintenanceService: Service, Sendable {
         self.isReady = isReady
         self.onDelete = onDelete
         self.directory = directory
+        self.io = io
         self.retentionDays = retentionDays
         self.now = now
         self.logger = logger
@@ -93,16 +95,16 @@ public final class LogMaintenanceService: Service, Sendable {
     private func compressLocked(_ name: SegmentName, source: String, target: String) {
         guard FileSystem.exists(source) else { return }
         do {
-            try Gzip.compressFile(source, to: target + ".tmp")
+            try Gzip.compressFile(source, to: target + ".tmp", io: io)
             FaultPoint.reach("compression.written")
-            try FileSystem.rename(target + ".tmp", target)
-            try FileSystem.fsyncDirectory(directory)
+            try io.renameFile(target + ".tmp", target)
+            try io.fsyncDirectory(directory)
             FaultPoint.reach("compression.renamed")
-            try FileSystem.unlink(source)
-            try FileSystem.fsyncDirectory(directory)
+            try io.unlinkFile(source)
+            try io.fsyncDirectory(directory)
             logger.info("compressed", metadata: ["segment": "\(name.gzipped)", "bytes": "\(FileSystem.size(target) ?? 0)"])
         } catch {
-            try? FileSystem.unlink(target + ".tmp")
+            try? io.unlinkFile(target + ".tmp")
             logger.error("compression failed", metadata: ["segment": "\(name)", "error": "\(error)"])
         }
     }
@@ -122,7 +124,7 @@ public final class LogMaintenanceService: Service, Sendable {
                 continue
             }
             do {
-                try withSegmentsLocked { try FileSystem.unlink(directory + "/" + file) }
+                try withSegmentsLocked { try io.unlinkFile(directory + "/" + file) }
                 FaultPoint.reach("retention.deleted")
                 deleted.append(file)
                 newest.withLock { $0[file] = nil }
@@ -132,7 +134,7 @@ public final class LogMaintenanceService: Service, Sendable {
             }
         }
         if !deleted.isEmpty {
-            try? FileSystem.fsyncDirectory(directory)
+            try? io.fsyncDirectory(directory)
             onDelete(Set(deleted.compactMap { SegmentName(fileName: $0)?.seq }))
         }
         return deleted

@@ -15,10 +15,12 @@ public struct LogRecovery {
     }
 
     let directory: String
+    let io: any FileIO
     let logger: Logger
 
-    public init(directory: String, logger: Logger) {
+    public init(directory: String, io: any FileIO = PosixFileIO(), logger: Logger) {
         self.directory = directory
+        self.io = io
         self.logger = logger
     }
 
@@ -26,11 +28,11 @@ public struct LogRecovery {
 
     public func run() throws -> Report {
         var report = Report()
-        try FileSystem.makeDirectory(directory)
+        try io.makeDirectories(directory)
         let files = FileSystem.list(directory)
         let names = Set(files)
         for file in files where file.hasSuffix(".tmp") {
-            try FileSystem.unlink(directory + "/" + file)
+            try io.unlinkFile(directory + "/" + file)
             report.removedLeftovers.append(file)
             logger.info("removed leftover of an interrupted write", metadata: ["file": "\(file)"])
         }
@@ -38,7 +40,7 @@ public struct LogRecovery {
             guard let name = SegmentName(fileName: file), !name.compressed else { continue }
             if names.contains(name.gzipped.fileName) {
                 // The .gz was renamed into place only after its fsync: it is complete.
-                try FileSystem.unlink(directory + "/" + file)
+                try io.unlinkFile(directory + "/" + file)
                 report.removedLeftovers.append(file)
                 logger.info("removed segment already compressed", metadata: ["segment": "\(file)"])
             } else {
@@ -49,7 +51,7 @@ public struct LogRecovery {
         if names.contains(SegmentName.active) { try repair(SegmentName.active, report: &report) }
         report.uncompressed.sort()
         if report.removedLeftovers.count > 0 || report.tornBytes > 0 || report.quarantinedLines > 0 {
-            try FileSystem.fsyncDirectory(directory)
+            try io.fsyncDirectory(directory)
         }
         return report
     }
@@ -81,21 +83,16 @@ public struct LogRecovery {
             start = end + 1
         }
         if damagedCount > 0 {
-            try FileSystem.makeDirectory(quarantineDirectory)
+            try io.makeDirectories(quarantineDirectory)
             let target = quarantineDirectory + "/" + file.replacingOccurrences(of: ".ndjson", with: "") + "-\(Int(Date().timeIntervalSince1970)).ndjson"
-            try FileSystem.writeAtomically(target, damaged)
-            try FileSystem.writeAtomically(path, kept)
+            try io.writeAtomically(target, damaged)
+            try io.writeAtomically(path, kept)
             logger.warning("moved damaged lines to quarantine", metadata: [
                 "segment": "\(file)", "lines": "\(damagedCount)", "quarantine": "\(target)",
             ])
             report.quarantinedLines += damagedCount
         } else if complete < bytes.count {
-            guard truncate(path, off_t(complete)) == 0 else { throw FileError("truncate", path) }
-            let fd = open(path, O_WRONLY | O_CLOEXEC)
-            if fd >= 0 {
-                fsync(fd)
-                close(fd)
-            }
+            try io.truncateFile(path, to: complete)
         }
     }
 }

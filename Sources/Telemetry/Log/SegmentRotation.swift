@@ -4,10 +4,12 @@ import Foundation
 struct SegmentRotation {
     let directory: String
     private(set) var nextSeq: Int
+    let io: any FileIO
 
-    init(directory: String, nextSeq: Int) {
+    init(directory: String, nextSeq: Int, io: any FileIO) {
         self.directory = directory
         self.nextSeq = nextSeq
+        self.io = io
     }
 
     /// The sequence number after every one in use in `directory` (compressed segments included).
@@ -18,10 +20,10 @@ struct SegmentRotation {
 
     mutating func close(activePath: String, stamp: String) throws -> SegmentName {
         let name = SegmentName(stamp: stamp, seq: nextSeq, compressed: false)
-        try FileSystem.rename(activePath, directory + "/" + name.fileName)
+        try io.renameFile(activePath, directory + "/" + name.fileName)
         FaultPoint.reach("rotation.renamed")
         nextSeq += 1
-        try FileSystem.fsyncDirectory(directory)
+        try io.fsyncDirectory(directory)
         return name
     }
 

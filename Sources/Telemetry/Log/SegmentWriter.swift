@@ -13,9 +13,9 @@ public final class SegmentWriter: @unchecked Sendable {
         public var directory: String
         public var durability: Durability
         public var rotateBytes: Int
-        public var io: any SegmentIO
+        public var io: any FileIO
 
-        public init(directory: String, durability: Durability = .fsync, rotateBytes: Int = 64 << 20, io: any SegmentIO = PosixSegmentIO()) {
+        public init(directory: String, durability: Durability = .fsync, rotateBytes: Int = 64 << 20, io: any FileIO = PosixFileIO()) {
             self.directory = directory
             self.durability = durability
             self.rotateBytes = rotateBytes
@@ -74,7 +74,7 @@ public final class SegmentWriter: @unchecked Sendable {
         self.stats = stats
         self.onRotate = onRotate
         self.onFatal = onFatal
-        self.rotation = SegmentRotation(directory: options.directory, nextSeq: nextSeq)
+        self.rotation = SegmentRotation(directory: options.directory, nextSeq: nextSeq, io: options.io)
         try openActive()
         segmentStart = size > 0 ? rotation.firstReceivedAt() : nil
         stats.setActiveBytes(size)
@@ -180,8 +180,8 @@ public final class SegmentWriter: @unchecked Sendable {
             if !jobs.isEmpty { commit(jobs) }
         }
         if fd >= 0 {
-            if failure == nil { _ = fsync(fd) }
-            Glibc.close(fd)
+            if failure == nil { _ = options.io.sync(fd) }
+            options.io.close(fd)
             fd = -1
         }
         condition.lock()
@@ -192,7 +192,7 @@ public final class SegmentWriter: @unchecked Sendable {
 
     private func runExclusive(_ work: () throws -> Void, _ done: CheckedContinuation<Void, any Error>) {
         guard failure == nil else { return done.resume(throwing: StorageError.unavailable) }
-        Glibc.close(fd)
+        options.io.close(fd)
         fd = -1
         var result: Result<Void, any Error> = .success(())
         do { try work() } catch { result = .failure(error) }
@@ -241,7 +241,7 @@ public final class SegmentWriter: @unchecked Sendable {
             }
         }
         if writeError != 0 {
-            let cut = ftruncate(fd, off_t(before)) == 0
+            let cut = options.io.truncate(fd, to: before) == 0
             logger.error("segment write failed; batch cut back", metadata: [
                 "errno": "\(writeError)", "written": "\(written)", "truncated": "\(cut)",
             ])
@@ -284,21 +284,24 @@ public final class SegmentWriter: @unchecked Sendable {
     }
 
     private func openActive() throws {
-        fd = open(activePath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileError("open", activePath) }
+        fd = options.io.open(activePath, flags: O_WRONLY | O_CREAT | O_APPEND, mode: 0o644)
+        guard fd >= 0 else { throw FileError("open", activePath, code: -fd) }
         var st = stat()
         fstat(fd, &st)
         size = Int(st.st_size)
-        try FileSystem.fsyncDirectory(options.directory)
+        try options.io.fsyncDirectory(options.directory)
     }
 
     private func rotate() {
         guard size > 0 else { return }
-        if options.durability == .write, fsync(fd) != 0 {
-            fail(error: .syncFailed(errno: errno), jobs: [])
-            return
+        if options.durability == .write {
+            let e = options.io.sync(fd)
+            if e != 0 {
+                fail(error: .syncFailed(errno: e), jobs: [])
+                return
+            }
         }
-        Glibc.close(fd)
+        options.io.close(fd)
         fd = -1
         let stamp = SegmentName.stamp(epochMilliseconds: segmentStart ?? now())
         do {

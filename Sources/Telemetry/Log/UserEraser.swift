@@ -12,14 +12,16 @@ public struct UserEraser: Sendable {
     let store: AggregateStore
     /// Present while the daemon runs: erasure then waits for any compression in progress.
     let maintenance: LogMaintenanceService?
+    let io: any FileIO
     let logger: Logger
 
-    public init(directory: String, index: DayIndex, table: EventTable? = nil, store: AggregateStore, maintenance: LogMaintenanceService?, logger: Logger) {
+    public init(directory: String, index: DayIndex, table: EventTable? = nil, store: AggregateStore, maintenance: LogMaintenanceService?, io: any FileIO = PosixFileIO(), logger: Logger) {
         self.directory = directory
         self.index = index
         self.table = table
         self.store = store
         self.maintenance = maintenance
+        self.io = io
         self.logger = logger
     }
 
@@ -36,7 +38,7 @@ public struct UserEraser: Sendable {
     private func eraseLocked(_ userId: String) throws -> Int {
         let user = UserNeedle(userId)
         var deleted = 0
-        try FileSystem.writeAtomically(Self.markerPath(directory), [UInt8]())
+        try io.writeAtomically(Self.markerPath(directory), [UInt8]())
         for path in LogReplay(directory: directory, logger: logger).files() {
             let dropped = try rewrite(path) { line in
                 guard let e = user.event(in: line) else { return false }
@@ -55,8 +57,8 @@ public struct UserEraser: Sendable {
         let activeSize = FileSystem.size(directory + "/" + SegmentName.active) ?? 0
         index.setPosition(LogPosition(seq: index.position.seq, offset: activeSize))
         try store.flush(index)
-        try FileSystem.unlink(Self.markerPath(directory))
-        try FileSystem.fsyncDirectory(directory + "/aggregates")
+        try io.unlinkFile(Self.markerPath(directory))
+        try io.fsyncDirectory(directory + "/aggregates")
         logger.info("user erased", metadata: ["events": "\(deleted)"])
         return deleted
     }
@@ -76,13 +78,13 @@ public struct UserEraser: Sendable {
         guard dropped > 0 else { return 0 }
         if path.hasSuffix(".gz") {
             let plain = path + ".plain.tmp"
-            try FileSystem.writeAtomically(plain, kept)
-            try Gzip.compressFile(plain, to: path + ".tmp")
-            try FileSystem.unlink(plain)
-            try FileSystem.rename(path + ".tmp", path)
-            try FileSystem.fsyncDirectory((path as NSString).deletingLastPathComponent)
+            try io.writeAtomically(plain, kept)
+            try Gzip.compressFile(plain, to: path + ".tmp", io: io)
+            try io.unlinkFile(plain)
+            try io.renameFile(path + ".tmp", path)
+            try io.fsyncDirectory((path as NSString).deletingLastPathComponent)
         } else {
-            try FileSystem.writeAtomically(path, kept)
+            try io.writeAtomically(path, kept)
         }
         return dropped
     }

@@ -12,8 +12,12 @@ public struct RollupStore: Sendable {
     }
 
     public let path: String
+    let io: any FileIO
 
-    public init(dataDirectory: String) { path = dataDirectory + "/analytics.ndjson" }
+    public init(dataDirectory: String, io: any FileIO = PosixFileIO()) {
+        path = dataDirectory + "/analytics.ndjson"
+        self.io = io
+    }
 
     /// Runs `body` holding the lock file beside the rollups.
     public func locked<T>(_ body: () throws -> T) throws -> T {
@@ -43,6 +47,6 @@ public struct RollupStore: Sendable {
         var lines = read().filter { $0.end != line?.end && $0.end >= oldest }
         if let line { lines.append(line) }
         lines.sort { $0.end < $1.end }
-        try FileSystem.writeAtomically(path, Array(lines.map { $0.text + "\n" }.joined().utf8), faultPoint: "rollup.written")
+        try io.writeAtomically(path, Array(lines.map { $0.text + "\n" }.joined().utf8), faultPoint: "rollup.written")
     }
 }

@@ -18,7 +18,7 @@ public final class Site: Sendable {
         self.definition = definition
         self.storage = storage
         let configuration = storage.configuration
-        rollupStore = RollupStore(dataDirectory: configuration.dataDirectory)
+        rollupStore = RollupStore(dataDirectory: configuration.dataDirectory, io: storage.io)
         rollups = RollupService(
             job: RollupJob(configuration: configuration), index: storage.index, store: rollupStore,
             aggregates: storage.aggregates, maintenance: storage.maintenance, now: storage.now,

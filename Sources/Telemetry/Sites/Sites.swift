@@ -19,7 +19,7 @@ public final class Sites: Sendable {
     public static func open(
         _ configuration: TelemetryConfiguration, logger: Logger,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-        io: any SegmentIO = PosixSegmentIO(),
+        io: any FileIO = PosixFileIO(),
         onFatal: @escaping @Sendable (StorageError) -> Void = { _ in }
     ) throws -> Sites {
         if !configuration.reportEmails.isEmpty && configuration.smtpURL == nil {

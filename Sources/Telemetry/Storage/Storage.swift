@@ -18,6 +18,8 @@ public final class Storage: Sendable {
     let index: DayIndex
     let table: EventTable
     let countries: CountryDatabase?
+    /// The file system calls behind every file the storage writes.
+    let io: any FileIO
     let applier: IndexApplier
     let maintenance: LogMaintenanceService
     let writer: SegmentWriter
@@ -37,7 +39,7 @@ public final class Storage: Sendable {
     public static func open(
         _ configuration: TelemetryConfiguration, logger: Logger,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-        io: any SegmentIO = PosixSegmentIO(), metrics: TelemetryMetrics = TelemetryMetrics(), countries: CountryDatabase? = nil,
+        io: any FileIO = PosixFileIO(), metrics: TelemetryMetrics = TelemetryMetrics(), countries: CountryDatabase? = nil,
         onFatal: @escaping @Sendable (StorageError) -> Void = { _ in }
     ) throws -> Storage {
         let directory = configuration.dataDirectory
@@ -58,7 +60,7 @@ public final class Storage: Sendable {
 
     private init(
         _ configuration: TelemetryConfiguration, lock: DataDirectoryLock, logger: Logger, now: @escaping @Sendable () -> Int64,
-        io: any SegmentIO, metrics: TelemetryMetrics, countries: CountryDatabase?, onFatal: @escaping @Sendable (StorageError) -> Void
+        io: any FileIO, metrics: TelemetryMetrics, countries: CountryDatabase?, onFatal: @escaping @Sendable (StorageError) -> Void
     ) throws {
         self.configuration = configuration
         self.lock = lock
@@ -66,10 +68,11 @@ public final class Storage: Sendable {
         self.now = now
         let directory = configuration.dataDirectory
         self.metrics = metrics
-        recovery = try LogRecovery(directory: directory, logger: logger).run()
+        self.io = io
+        recovery = try LogRecovery(directory: directory, io: io, logger: logger).run()
         let dedup = DedupCache(windowSeconds: configuration.dedupWindowSeconds, maxIds: configuration.dedupMaxIds)
         self.dedup = dedup
-        aggregates = try AggregateStore(dataDirectory: directory, logger: logger)
+        aggregates = try AggregateStore(dataDirectory: directory, io: io, logger: logger)
         index = DayIndex(hasher: SipHash(key: try aggregates.hashKey()))
         let dedupSnapshot = DedupSnapshot.read(from: aggregates)
         let openedAt = now()
@@ -89,7 +92,7 @@ public final class Storage: Sendable {
         self.table = table
         let writerStats = WriterStats(metrics: metrics)
         let maintenance = LogMaintenanceService(
-            directory: directory, retentionDays: configuration.rawRetentionDays, now: now, logger: logger,
+            directory: directory, io: io, retentionDays: configuration.rawRetentionDays, now: now, logger: logger,
             pacing: CompressionPacing(), committed: { writerStats.committedBatches },
             ready: { await table.waitUntilLoaded() }, isReady: { table.isLoaded }, onDelete: { table.dropSegments($0) })
         self.maintenance = maintenance
@@ -104,7 +107,7 @@ public final class Storage: Sendable {
         scans = ScanPool()
         // A new sink starts at the end of the log; `telemetryd clickhouse backfill` ships what came before.
         let end = index.position
-        clickhouseCursor = try configuration.clickhouse.url.map { _ in try ClickHouseCursor(directory: directory, start: end) }
+        clickhouseCursor = try configuration.clickhouse.url.map { _ in try ClickHouseCursor(directory: directory, io: io, start: end) }
     }
 
     /// Finishes the batches handed over, closes the log, applies the last commits to the index, saves the dedup
@@ -136,7 +139,7 @@ public final class Storage: Sendable {
 
     /// Erases a user everywhere with the writer paused, so the index stays in step with the log.
     public func eraseUser(_ userId: String) async throws -> Int {
-        let eraser = UserEraser(directory: configuration.dataDirectory, index: index, table: table, store: aggregates, maintenance: maintenance, logger: logger)
+        let eraser = UserEraser(directory: configuration.dataDirectory, index: index, table: table, store: aggregates, maintenance: maintenance, io: io, logger: logger)
         let applier = self.applier
         await table.waitUntilLoaded()
         let deleted = ErasedCount()

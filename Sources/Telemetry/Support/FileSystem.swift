@@ -18,22 +18,13 @@ public struct FileError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
 }
 
-/// Small POSIX helpers for crash-safe file handling.
+/// Small POSIX helpers for reading and for the files outside the storage (those go through `FileIO`).
 public enum FileSystem {
-    public static func fsyncDirectory(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileError("open", path) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw FileError("fsync", path) }
-    }
+    public static func fsyncDirectory(_ path: String) throws { try PosixFileIO().fsyncDirectory(path) }
 
-    public static func rename(_ from: String, _ to: String) throws {
-        guard Glibc.rename(from, to) == 0 else { throw FileError("rename", from) }
-    }
+    public static func rename(_ from: String, _ to: String) throws { try PosixFileIO().renameFile(from, to) }
 
-    public static func unlink(_ path: String) throws {
-        guard Glibc.unlink(path) == 0 || errno == ENOENT else { throw FileError("unlink", path) }
-    }
+    public static func unlink(_ path: String) throws { try PosixFileIO().unlinkFile(path) }
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
@@ -60,13 +51,7 @@ public enum FileSystem {
     }
 
     /// Creates `path` and any missing parent (a site's `<data-dir>/sites/<id>`).
-    public static func makeDirectory(_ path: String) throws {
-        if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
-        let parent = (path as NSString).deletingLastPathComponent
-        guard errno == ENOENT, !parent.isEmpty, parent != path else { throw FileError("mkdir", path) }
-        try makeDirectory(parent)
-        guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw FileError("mkdir", path) }
-    }
+    public static func makeDirectory(_ path: String) throws { try PosixFileIO().makeDirectories(path) }
 
     /// The first `limit` bytes of an open file (fewer when it is shorter).
     static func readPrefix(_ fd: Int32, upTo limit: Int) throws -> [UInt8] {
@@ -102,38 +87,9 @@ public enum FileSystem {
         }
     }
 
-    /// Writes `bytes` to `path` crash-safely: a `.tmp` sibling, fsync, rename, fsync of the directory
-    /// (leave that to the caller with `syncDirectory: false` when it renames many files at once).
-    public static func writeAtomically(
-        _ path: String, _ bytes: some Collection<UInt8>, syncDirectory: Bool = true, faultPoint: String? = nil
-    ) throws {
-        let tmp = path + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileError("open", tmp) }
-        let data = Array(bytes)
-        var done = 0
-        while done < data.count {
-            let n = data.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let e = FileError("write", tmp)
-                close(fd)
-                try? unlink(tmp)
-                throw e
-            }
-            done += n
-        }
-        guard fsync(fd) == 0 else {
-            let e = FileError("fsync", tmp)
-            close(fd)
-            try? unlink(tmp)
-            throw e
-        }
-        close(fd)
-        if let faultPoint { FaultPoint.reach(faultPoint) }
-        try rename(tmp, path)
-        if syncDirectory {
-            try fsyncDirectory((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
-        }
+    /// Writes `bytes` to `path` crash-safely (`FileIO.writeAtomically` on the real file system), for files
+    /// outside the storage's seam: the outbox, the report state, share tokens.
+    public static func writeAtomically(_ path: String, _ bytes: some Collection<UInt8>) throws {
+        try PosixFileIO().writeAtomically(path, bytes)
     }
 }

@@ -69,7 +69,7 @@ final class FakeClickHouse: Sendable {
 
     static func gunzip(_ bytes: [UInt8]) throws -> [UInt8] {
         let path = NSTemporaryDirectory() + "fake-clickhouse-\(UUID().uuidString).gz"
-        try FileSystem.writeAtomically(path, bytes, syncDirectory: false)
+        try PosixFileIO().writeAtomically(path, bytes, syncDirectory: false)
         defer { try? FileSystem.unlink(path) }
         var out: [UInt8] = []
         try Gzip.decompressFile(path) { out.append(contentsOf: $0) }

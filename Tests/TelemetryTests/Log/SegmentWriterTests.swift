@@ -8,7 +8,8 @@ import Glibc
 #endif
 
 /// A file layer that fails writes with ENOSPC once `budget` bytes are used, writing part of the batch first.
-final class FullDiskIO: SegmentIO, Sendable {
+final class FullDiskIO: FileIO, Sendable {
+    let posix = PosixFileIO()
     let budget: Mutex<Int>
     let syncError: Mutex<Int32> = Mutex(0)
 
@@ -21,13 +22,21 @@ final class FullDiskIO: SegmentIO, Sendable {
             return n
         }
         if allowed == 0 { return -Int(ENOSPC) }
-        return PosixSegmentIO().write(fd, UnsafeRawBufferPointer(rebasing: bytes[0..<allowed]))
+        return posix.write(fd, UnsafeRawBufferPointer(rebasing: bytes[0..<allowed]))
     }
 
     func datasync(_ fd: Int32) -> Int32 {
         let e = syncError.withLock { $0 }
-        return e != 0 ? e : PosixSegmentIO().datasync(fd)
+        return e != 0 ? e : posix.datasync(fd)
     }
+
+    func open(_ path: String, flags: Int32, mode: mode_t) -> Int32 { posix.open(path, flags: flags, mode: mode) }
+    func sync(_ fd: Int32) -> Int32 { posix.sync(fd) }
+    func truncate(_ fd: Int32, to length: Int) -> Int32 { posix.truncate(fd, to: length) }
+    func close(_ fd: Int32) { posix.close(fd) }
+    func rename(_ from: String, _ to: String) -> Int32 { posix.rename(from, to) }
+    func unlink(_ path: String) -> Int32 { posix.unlink(path) }
+    func makeDirectory(_ path: String) -> Int32 { posix.makeDirectory(path) }
 }
 
 func makeBatch(_ events: [String], at iso: String = "2025-10-21T10:00:00Z") -> DecodedBatch {
