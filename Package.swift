@@ -54,10 +54,19 @@ let package = Package(
             dependencies: ["Telemetry"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TelemetryFuzzing",
+            dependencies: ["Telemetry"],
+            swiftSettings: swiftSettings
+        ),
+        .systemLibrary(name: "CFuzzerDriver", path: "Sources/CFuzzerDriver"),
+        .executableTarget(name: "FuzzBatchDecoder", dependencies: ["TelemetryFuzzing", "CFuzzerDriver"], swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzAggregateFile", dependencies: ["TelemetryFuzzing", "CFuzzerDriver"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TelemetryTests",
             dependencies: [
                 "Telemetry",
+                "TelemetryFuzzing",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             exclude: ["Fuzz/regressions.hex", "Dimensions/user-agents.tsv"],

@@ -5,9 +5,9 @@ import Synchronization
 /// current generation of each date and the log position they cover. Every file is written
 /// tmp + fsync + rename, versioned and checksummed; old generations go only after the new manifest is in place.
 public final class AggregateStore: Sendable {
-    static let dayMagic = "TLDAY"
-    static let manifestMagic = "TLMAN"
-    static let version: UInt8 = 2
+    package static let dayMagic = "TLDAY"
+    package static let manifestMagic = "TLMAN"
+    package static let version: UInt8 = 2
 
     public let directory: String
     let io: any FileIO
@@ -193,36 +193,57 @@ public final class AggregateStore: Sendable {
         return w.sealed()
     }
 
+    /// Reads a day file or the manifest from its bytes as a start does, into a scratch index: the reader the
+    /// aggregate fuzz target drives. Throws when the bytes are damaged.
+    package static func decodeFile(_ bytes: [UInt8]) throws {
+        if bytes.starts(with: Array(manifestMagic.utf8)) {
+            _ = try decodeManifest(bytes)
+        } else {
+            var state = DayIndex.State()
+            try decodeDay(bytes, day: 20_000, into: &state)
+        }
+    }
+
     static func decodeDay(_ bytes: [UInt8], day: Int, into s: inout DayIndex.State) throws {
         var r = try BinaryReader(bytes, magic: dayMagic, version: version)
         var agg = DayAggregate()
         agg.events = try r.int()
+        // Every count lies within the day's events, and those within 2^40, so no later sum can overflow (a
+        // file that says otherwise is damaged, whatever its checksum: found by the aggregate fuzzer).
+        guard agg.events >= 0 && agg.events < 1 << 40 else { throw BinaryReader.Damaged() }
         for kind in 0..<2 {
             let n = try r.int()
             guard n >= 0 && n < 10_000_000 else { throw BinaryReader.Damaged() }
             for _ in 0..<n {
                 let name = try r.blob()
                 let count = try r.int()
+                guard count >= 0 && count <= agg.events else { throw BinaryReader.Damaged() }
                 if kind == 0 {
                     let id = s.types.id(name)
                     if id >= agg.types.count { agg.types += repeatElement(0, count: id + 1 - agg.types.count) }
                     agg.types[id] += count
+                    guard agg.types[id] <= agg.events else { throw BinaryReader.Damaged() }
                 } else {
                     let id = s.features.id(name)
                     if id >= agg.features.count { agg.features += repeatElement(0, count: id + 1 - agg.features.count) }
                     agg.features[id] += count
+                    guard agg.features[id] <= agg.events else { throw BinaryReader.Damaged() }
                 }
             }
         }
         let users = try r.int()
-        guard users >= 0 && users < 100_000_000 else { throw BinaryReader.Damaged() }
+        guard users >= 0 && users <= bytes.count / 8 else { throw BinaryReader.Damaged() }
         var ids: [UInt32] = []
         ids.reserveCapacity(users)
         for _ in 0..<users { ids.append(s.users.id(try r.u64())) }
         agg.users = UserSet(ids: ids)
         let hours = try r.int()
         guard hours == 0 || hours == 24 else { throw BinaryReader.Damaged() }
-        for _ in 0..<hours { agg.hours.append(try r.int()) }
+        for _ in 0..<hours {
+            let n = try r.int()
+            guard n >= 0 && n <= agg.events else { throw BinaryReader.Damaged() }
+            agg.hours.append(n)
+        }
         guard r.atEnd else { throw BinaryReader.Damaged() }
         s.days[day] = agg
     }

@@ -1,10 +1,10 @@
 import CTelemetryShims
 
 /// Little-endian binary records with a magic, a version and a CRC-32 trailer.
-struct BinaryWriter {
-    var bytes: [UInt8] = []
+package struct BinaryWriter {
+    package var bytes: [UInt8] = []
 
-    init(magic: String, version: UInt8) {
+    package init(magic: String, version: UInt8) {
         bytes.append(contentsOf: magic.utf8)
         bytes.append(version)
     }
@@ -19,7 +19,7 @@ struct BinaryWriter {
     }
 
     /// The record with its checksum appended.
-    func sealed() -> [UInt8] {
+    package func sealed() -> [UInt8] {
         var out = bytes
         let crc = bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
         for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i)))) }

@@ -1,8 +1,8 @@
 /// The dedup window written at a clean shutdown, with the log position it matches, so a restart does not
 /// have to read the last day of segments again. After a crash the position differs and the log is replayed.
-enum DedupSnapshot {
-    static let magic = "TLDUP"
-    static let version: UInt8 = 1
+package enum DedupSnapshot {
+    package static let magic = "TLDUP"
+    package static let version: UInt8 = 1
 
     static func path(_ store: AggregateStore) -> String { store.directory + "/dedup" }
 
@@ -21,8 +21,14 @@ enum DedupSnapshot {
     }
 
     static func read(from store: AggregateStore) -> (position: LogPosition, entries: [(hash: UInt64, at: Int64)])? {
-        guard let bytes = try? FileSystem.readAll(path(store)), var r = try? BinaryReader(bytes, magic: magic, version: version),
-            let seq = try? r.int(), let offset = try? r.int(), let count = try? r.int(), count >= 0, count <= 100_000_000
+        guard let bytes = try? FileSystem.readAll(path(store)) else { return nil }
+        return decode(bytes)
+    }
+
+    /// The snapshot in `bytes`, or nil when it is damaged.
+    package static func decode(_ bytes: [UInt8]) -> (position: LogPosition, entries: [(hash: UInt64, at: Int64)])? {
+        guard var r = try? BinaryReader(bytes, magic: magic, version: version),
+            let seq = try? r.int(), let offset = try? r.int(), let count = try? r.int(), count >= 0, count <= bytes.count / 16
         else { return nil }
         var entries: [(hash: UInt64, at: Int64)] = []
         entries.reserveCapacity(count)
