@@ -90,6 +90,7 @@ import Testing
         #expect(!FileSystem.list(data).contains { $0.hasSuffix(".tmp") }, "recovery removes half-written files")
         #expect(try runTelemetryd(["verify", "--data-dir", data]).status == 0)
         if !scenario.duringStartUp { #expect(acked.count > 20) }
+        print("NOTE aimed kill at \(scenario.point): \(acked.count) acknowledged, \(acked.filter { !$0.hasPrefix(erased) && stored.ids[$0] != 1 }.count) lost, \(stored.malformed) malformed")
 
         // The index the restart kept answers as one rebuilt from the raw log alone.
         try? FileManager.default.removeItem(atPath: data + "/aggregates/manifest")

@@ -107,6 +107,7 @@ final class LoadClients: Sendable {
         #expect(stored.malformed == 0)
         #expect(acked.filter { stored.ids[$0] != 1 }.isEmpty, "every acknowledged event once")
         #expect(stored.ids.allSatisfy { sent.contains($0.key) && $0.value == 1 }, "every sent event at most once")
+        print("NOTE retrying clients through 4 kills: \(acked.count) acknowledged, \(sent.count) sent, \(stored.ids.count) stored, \(stored.ids.values.filter { $0 > 1 }.count) twice")
     }
 
     @Test func sigtermUnderLoadExitsZeroAndKeepsEveryAcknowledgedEvent() async throws {
