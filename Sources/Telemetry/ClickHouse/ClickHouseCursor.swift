@@ -24,7 +24,7 @@ public final class ClickHouseCursor: Sendable {
     let io: any FileIO
     /// This instance's name (it never changes once the file exists).
     let instance: String
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     /// Reads the cursor of `directory`, or starts one at `start` (where a new sink begins: the end of the log).
     public init(directory: String, io: any FileIO = PosixFileIO(), start: @autoclosure () -> LogPosition) throws {
@@ -36,11 +36,11 @@ public final class ClickHouseCursor: Sendable {
                 let instance = object["instance"] as? String, let seq = object["seq"] as? Int, let offset = object["offset"] as? Int
             else { throw ClickHouseClient.Failure(status: nil, message: "\(path) is not a ClickHouse cursor; delete it to start shipping from the end of the log") }
             self.instance = instance
-            state = Mutex(State(instance: instance, position: LogPosition(seq: seq, offset: offset), erasures: object["erasures"] as? [String] ?? []))
+            state = Locked(State(instance: instance, position: LogPosition(seq: seq, offset: offset), erasures: object["erasures"] as? [String] ?? []))
         } else {
             let instance = (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
             self.instance = instance
-            state = Mutex(State(instance: instance, position: start(), erasures: []))
+            state = Locked(State(instance: instance, position: start(), erasures: []))
             try save(state.withLock { $0 })
         }
     }

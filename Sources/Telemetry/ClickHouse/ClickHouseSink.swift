@@ -29,13 +29,13 @@ public final class ClickHouseSink: Service, Sendable {
     let now: @Sendable () -> Int64
     /// The longest wait between attempts while ClickHouse fails (a minute; tests shorten it).
     let maxBackoff: Duration
-    private let lag = Mutex(Lag())
+    private let lag = Locked(Lag())
     private let metrics: Metrics
-    private let capabilities = Mutex<ClickHouseSchema.Capabilities?>(nil)
-    private let baseline = Mutex<Baseline?>(nil)
+    private let capabilities = Locked<ClickHouseSchema.Capabilities?>(nil)
+    private let baseline = Locked<Baseline?>(nil)
     /// The blocks read but not yet acknowledged (in flight or read ahead): where each ends and when its oldest
     /// event was received, for `lag_seconds`.
-    private let unacknowledged = Mutex<[(end: LogPosition, oldest: Int64)]>([])
+    private let unacknowledged = Locked<[(end: LogPosition, oldest: Int64)]>([])
     /// One insert or delete at a time: an erasure's delete waits for a block in flight, which may hold the
     /// user's rows, so that it removes them too.
     private let gate = SerialGate()

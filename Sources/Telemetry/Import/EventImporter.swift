@@ -28,13 +28,13 @@ public final class EventImporter: Sendable {
 
     let storage: Storage
     /// Hashes of every id stored in the site, built once from its log.
-    private let known: Mutex<Set<Int>>
+    private let known: Locked<Set<Int>>
     /// Lines without an id seen in the current run, by content.
     private struct Run {
         var id = ""
         var counts: [[UInt8]: Int] = [:]
     }
-    private let occurrences = Mutex(Run())
+    private let occurrences = Locked(Run())
 
     /// Starts counting identical lines afresh for a new run (one `telemetryd import` invocation).
     public func begin(run id: String) {
@@ -51,7 +51,7 @@ public final class EventImporter: Sendable {
         try replay.forEachEvent(in: replay.files()) { event, line in
             if let id = event.id { ids.insert(Self.hash(UnsafeBufferPointer(rebasing: line[id]))) }
         }
-        known = Mutex(ids)
+        known = Locked(ids)
     }
 
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {

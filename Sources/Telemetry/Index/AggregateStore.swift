@@ -17,8 +17,8 @@ public final class AggregateStore: Sendable {
         var position = LogPosition(seq: 1, offset: 0)
         var days: [Int: Int] = [:]
     }
-    private let manifest = Mutex(Manifest())
-    private let flushing = Mutex(())
+    private let manifest = Locked(Manifest())
+    private let flushing = Locked(())
 
     /// A read-only store (the `rollup` command beside a running daemon) never writes or deletes files.
     let readOnly: Bool

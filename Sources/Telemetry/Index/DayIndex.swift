@@ -17,7 +17,7 @@ public final class DayIndex: CommitObserver, Sendable {
     }
 
     let hasher: SipHash
-    let state = Mutex(State())
+    let state = Locked(State())
 
     public init(hasher: SipHash) { self.hasher = hasher }
 

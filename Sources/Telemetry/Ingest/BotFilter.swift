@@ -27,7 +27,7 @@ final class BotFilter: Sendable {
         var flaggedUntil: Int64
         var seen: Int64
     }
-    private let sessions = Mutex([UInt64: Session]())
+    private let sessions = Locked([UInt64: Session]())
 
     init(keep: Bool, maxPerSecond: Int, metrics: TelemetryMetrics) {
         self.keep = keep

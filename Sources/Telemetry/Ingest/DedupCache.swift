@@ -11,7 +11,7 @@ public final class DedupCache: Sendable {
 
     let windowMs: Int64
     let maxIds: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init(windowSeconds: Int, maxIds: Int) {
         self.windowMs = Int64(windowSeconds) * 1000

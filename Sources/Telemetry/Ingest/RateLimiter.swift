@@ -9,7 +9,7 @@ public final class RateLimiter: Sendable {
 
     let rate: Double
     let burst: Double
-    private let buckets = Mutex([String: Bucket]())
+    private let buckets = Locked([String: Bucket]())
 
     public init(perSecond rate: Double) {
         self.rate = rate

@@ -21,12 +21,12 @@ public final class LogMaintenanceService: Service, Sendable {
     private let queue: AsyncStream<(SegmentName, ContinuousClock.Instant)>
     private let continuation: AsyncStream<(SegmentName, ContinuousClock.Instant)>.Continuation
     /// Held while a closed segment is compressed, deleted or rewritten, so erasure and compression never race.
-    private let segmentLock = Mutex(())
+    private let segmentLock = Locked(())
     /// Newest `ts` per closed segment, read once per segment.
-    private let newest = Mutex([String: Int64]())
+    private let newest = Locked([String: Int64]())
     /// Asked before retention deletes a segment (its name, newest `ts` and the cutoff): the ClickHouse sink keeps
     /// the segments it has not shipped.
-    private let retentionGuard = Mutex<(@Sendable (SegmentName, Int64, Int64) -> Bool)?>(nil)
+    private let retentionGuard = Locked<(@Sendable (SegmentName, Int64, Int64) -> Bool)?>(nil)
 
     /// Sets what retention asks before deleting a segment.
     func setRetentionGuard(_ allows: @escaping @Sendable (SegmentName, Int64, Int64) -> Bool) {

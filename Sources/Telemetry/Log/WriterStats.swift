@@ -7,7 +7,7 @@ public final class WriterStats: Sendable {
         var committedBatches = 0
     }
 
-    let values = Mutex(Values())
+    let values = Locked(Values())
     let metrics: TelemetryMetrics?
 
     public init(metrics: TelemetryMetrics? = nil) { self.metrics = metrics }

@@ -32,8 +32,8 @@ public final class AlertMonitor: Sendable {
 
     let now: @Sendable () -> Int64
     let logger: Logger
-    private let state = Mutex(State())
-    private let listeners = Mutex<[@Sendable (Bool, Alert) -> Void]>([])
+    private let state = Locked(State())
+    private let listeners = Locked<[@Sendable (Bool, Alert) -> Void]>([])
 
     /// Calls `listener` with every alert that starts (true) or clears (false): the webhooks.
     func onChange(_ listener: @escaping @Sendable (Bool, Alert) -> Void) {

@@ -26,7 +26,7 @@ public final class TelemetryMetrics: Sendable {
     let tableMemoryBytes: CoreMetrics.Gauge
     let dedupIds: CoreMetrics.Gauge
     /// Request timers by route, method and status: made once, not on every request.
-    private let requestTimers = Mutex([String: CoreMetrics.Timer]())
+    private let requestTimers = Locked([String: CoreMetrics.Timer]())
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry

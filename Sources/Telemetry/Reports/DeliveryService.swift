@@ -19,7 +19,7 @@ final class DeliveryService: Service, Sendable {
     let retryBaseMs: Int64
     let http: HTTPClient
     private let counters: [String: CoreMetrics.Counter]
-    private let failing = Mutex(Set<String>())
+    private let failing = Locked(Set<String>())
 
     init(outbox: Outbox, smtp: SMTPClient?, metrics: TelemetryMetrics, logger: Logger, now: @escaping @Sendable () -> Int64,
          poll: Duration = .seconds(2), retryBaseMs: Int64 = 30_000) {

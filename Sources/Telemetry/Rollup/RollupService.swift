@@ -87,7 +87,7 @@ public final class RollupStats: Sendable {
         var failures = 0
     }
 
-    let values = Mutex(Values())
+    let values = Locked(Values())
     let metrics: TelemetryMetrics?
 
     init(metrics: TelemetryMetrics?) { self.metrics = metrics }

@@ -5,11 +5,11 @@ import Synchronization
 /// still parses (a broken file is logged and the schemas in force stay).
 public final class SchemaStore: Sendable {
     let path: String?
-    private let current: Mutex<EventSchemas?>
+    private let current: Locked<EventSchemas?>
 
     init(path: String?) throws(ConfigurationError) {
         self.path = path
-        current = Mutex(try path.map { path throws(ConfigurationError) in try EventSchemas.read(path) })
+        current = Locked(try path.map { path throws(ConfigurationError) in try EventSchemas.read(path) })
     }
 
     var schemas: EventSchemas? { current.withLock { $0 } }

@@ -8,7 +8,7 @@ final class ImportSessions: Sendable {
         var importer: EventImporter
         var lastUsed: Int64
     }
-    private let sessions = Mutex([String: Session]())
+    private let sessions = Locked([String: Session]())
     let now: @Sendable () -> Int64
 
     init(now: @escaping @Sendable () -> Int64) { self.now = now }

@@ -21,7 +21,7 @@ public final class ShareTokenStore: Sendable {
         var entries: [Entry] = []
         var digests: [[UInt8]] = []
     }
-    private let cache = Mutex(Cache())
+    private let cache = Locked(Cache())
 
     public init(dataDirectory: String) {
         path = (dataDirectory as NSString).appendingPathComponent("share-tokens.json")

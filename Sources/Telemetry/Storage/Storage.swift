@@ -155,7 +155,7 @@ public final class Storage: Sendable {
 
 /// The count an erasure run on the commit thread hands back.
 private final class ErasedCount: Sendable {
-    private let count = Mutex(0)
+    private let count = Locked(0)
     func set(_ n: Int) { count.withLock { $0 = n } }
     var value: Int { count.withLock { $0 } }
 }

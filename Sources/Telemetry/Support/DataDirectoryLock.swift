@@ -6,7 +6,7 @@ import Synchronization
 /// An exclusive `flock` on `<data>/.lock`: one `serve` per data directory, and offline commands
 /// (`delete-user`) refuse to run beside it. Released by `release()` or when the process exits.
 public final class DataDirectoryLock: Sendable {
-    private let fd: Mutex<Int32>
+    private let fd: Locked<Int32>
 
     /// nil when another process (or another open `Storage`) holds the lock.
     public init?(directory: String) throws {
@@ -18,7 +18,7 @@ public final class DataDirectoryLock: Sendable {
             close(fd)
             return nil
         }
-        self.fd = Mutex(fd)
+        self.fd = Locked(fd)
     }
 
     public func release() {

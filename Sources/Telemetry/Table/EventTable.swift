@@ -42,8 +42,8 @@ public final class EventTable: Sendable {
     }
 
     let hasher: SipHash
-    let state = Mutex(State())
-    private let loading = Mutex(Loading())
+    let state = Locked(State())
+    private let loading = Locked(Loading())
     private let cancelled = AtomicFlag()
 
     public init(hasher: SipHash) { self.hasher = hasher }

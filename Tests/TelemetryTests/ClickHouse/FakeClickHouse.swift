@@ -17,7 +17,7 @@ final class FakeClickHouse: Sendable {
         var inserts = 0
     }
 
-    let state = Mutex(State())
+    let state = Locked(State())
     let refusing = Atomic<Bool>(false)
     let version: String
 

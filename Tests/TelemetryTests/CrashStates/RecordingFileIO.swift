@@ -64,7 +64,7 @@ final class RecordingFileIO: FileIO, Sendable {
             if !omitting(op) { ops.append(op) }
         }
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// The contents every node had when recording started (the durable starting state).
     let initial: [String: InitialEntry]
 

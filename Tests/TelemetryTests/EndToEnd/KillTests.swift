@@ -22,12 +22,12 @@ func storedIds(_ directory: String) throws -> (ids: [String: Int], malformed: In
 
 /// Clients sending batches of unique ids; every id in an answered 200 is recorded as acknowledged.
 final class LoadClients: Sendable {
-    let acknowledged = Mutex<[String]>([])
+    let acknowledged = Locked<[String]>([])
     let running = Atomic<Bool>(true)
-    let port = Mutex(0)
+    let port = Locked(0)
 
     /// Every id sent at least once.
-    let sent = Mutex<[String]>([])
+    let sent = Locked<[String]>([])
 
     /// With `retrying`, a client sends an unanswered (or refused) batch again with the same ids until it is
     /// answered 200, as telemetry.js does; a resend the daemon recognises counts its events as duplicates.

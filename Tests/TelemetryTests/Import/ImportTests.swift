@@ -14,7 +14,7 @@ import Testing
 
     /// Every answer the comparison looks at, as text, from one storage.
     func answers(_ storage: Storage, end: String) async throws -> [String] {
-        let out = Mutex<[String]>([])
+        let out = Locked<[String]>([])
         try await storage.application().test(.router) { client in
             var queries = ["usage?days=40&end=\(end)", "daily?days=40&end=\(end)", "visits?days=40&end=\(end)", "hours?days=40&end=\(end)",
                            "retention?weeks=6&end=\(end)", "funnel?steps=page_view,signup&days=40&end=\(end)"]

@@ -10,10 +10,10 @@ import Glibc
 /// A file layer that fails writes with ENOSPC once `budget` bytes are used, writing part of the batch first.
 final class FullDiskIO: FileIO, Sendable {
     let posix = PosixFileIO()
-    let budget: Mutex<Int>
-    let syncError: Mutex<Int32> = Mutex(0)
+    let budget: Locked<Int>
+    let syncError: Locked<Int32> = Locked(0)
 
-    init(budget: Int = .max) { self.budget = Mutex(budget) }
+    init(budget: Int = .max) { self.budget = Locked(budget) }
 
     func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
         let allowed = budget.withLock { b -> Int in
@@ -72,7 +72,7 @@ func makeBatch(_ events: [String], at iso: String = "2025-10-21T10:00:00Z") -> D
 
     @Test func rotatesPastTheSizeLimitAndNeverSplitsALine() async throws {
         let dir = TempDirectory()
-        let rotated = Mutex<[SegmentName]>([])
+        let rotated = Locked<[SegmentName]>([])
         let writer = try SegmentWriter(options: .init(directory: dir.path, rotateBytes: 1024), nextSeq: 1,
                                        now: ManualClock().now, logger: quietLogger, onRotate: { n in rotated.withLock { $0.append(n) } })
         for i in 0..<40 {
@@ -142,7 +142,7 @@ func makeBatch(_ events: [String], at iso: String = "2025-10-21T10:00:00Z") -> D
     @Test func fsyncFailureIsNotRetriedAndStopsAcknowledging() async throws {
         let dir = TempDirectory()
         let io = FullDiskIO()
-        let fatal = Mutex<StorageError?>(nil)
+        let fatal = Locked<StorageError?>(nil)
         let writer = try SegmentWriter(options: .init(directory: dir.path, io: io), nextSeq: 1, now: ManualClock().now,
                                        logger: quietLogger, onFatal: { e in fatal.withLock { $0 = e } })
         io.syncError.withLock { $0 = EIO }

@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func theDailySummaryGoesToEveryWebhookAndIsRetriedUntilTaken() async throws {
-        let received = Mutex<[String]>([])
+        let received = Locked<[String]>([])
         let refusals = Atomic<Int>(1)
         let router = Router()
         router.post("hook") { request, _ -> HTTPResponse.Status in
@@ -156,7 +156,7 @@ import Testing
 /// rollup it makes at start-up; `telemetryd share create|list|revoke` work beside the running daemon.
 @Suite struct RealBinaryReportTests {
     @Test func theDaemonPostsItsDailySummaryToTheWebhook() async throws {
-        let received = Mutex<[String]>([])
+        let received = Locked<[String]>([])
         let router = Router()
         router.post("hook") { request, _ -> HTTPResponse.Status in
             let text = String(buffer: try await request.body.collect(upTo: 1 << 20))

@@ -187,7 +187,7 @@ func withSites(
         let data = dir.path + "/data"
         let arguments = ["--sites-file", sitesFile, "--rotate-bytes", "1024", "--dash-key", "k"]
         let daemon = try Daemon(dataDirectory: data, arguments: arguments)
-        let acknowledged = Mutex<[String: [String]]>(["blog": [], "shop": []])
+        let acknowledged = Locked<[String: [String]]>(["blog": [], "shop": []])
         let running = Atomic<Bool>(true)
         let port = daemon.port
         let threads = ["blog", "shop"].map { site in

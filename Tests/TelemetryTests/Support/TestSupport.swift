@@ -28,9 +28,9 @@ final class TempDirectory: Sendable {
 
 /// A clock tests move by hand.
 final class ManualClock: Sendable {
-    private let value: Mutex<Int64>
+    private let value: Locked<Int64>
 
-    init(_ iso: String = "2025-10-21T10:00:00Z") { value = Mutex(Timestamp.parse(iso)!) }
+    init(_ iso: String = "2025-10-21T10:00:00Z") { value = Locked(Timestamp.parse(iso)!) }
 
     var now: @Sendable () -> Int64 { { self.value.withLock { $0 } } }
     func set(_ iso: String) { value.withLock { $0 = Timestamp.parse(iso)! } }
