@@ -215,6 +215,27 @@ enum CrashExplorer {
 extension CrashWorkload {
     static let minute: Int64 = 60_000
 
+    /// Opens an unrecorded storage and stores `rounds` batches of four events named `prefix-N`, `step` ms
+    /// apart, running `after` after each round; returns the storage (for the caller to close or crash) and
+    /// the ids stored.
+    static func fill(
+        _ config: TelemetryConfiguration, _ clock: ManualClock, prefix: String, rounds: Int, step: Int64 = minute,
+        after: (Int, Storage) async -> Void = { _, _ in }
+    ) async throws -> (Storage, [String]) {
+        let storage = try Storage.open(config, logger: quietLogger, now: clock.now)
+        await storage.table.waitUntilLoaded()
+        var events = IdentifiedEvents(prefix: prefix)
+        var ids: [String] = []
+        for round in 0..<rounds {
+            let batch = events.batch(4, at: clock.now())
+            try await storage.ingestRecorded(batch, nil)
+            ids += batch.ids
+            clock.advance(ms: step)
+            await after(round, storage)
+        }
+        return (storage, ids)
+    }
+
     static let all: [CrashWorkload] = [ingest, recovery, retention, erasure]
 
     /// Ingest from an empty directory: the first open, commits, rotation every 2 KB, compression of each
@@ -256,20 +277,11 @@ extension CrashWorkload {
         name: "recovery after a crash",
         configure: { $0.rotateBytes = 2048 },
         prepare: { config, clock in
-            let storage = try Storage.open(config, logger: quietLogger, now: clock.now)
-            await storage.table.waitUntilLoaded()
-            var events = IdentifiedEvents(prefix: "r")
-            var ids: [String] = []
-            for round in 0..<8 {
-                let batch = events.batch(4, at: clock.now())
-                try await storage.ingestRecorded(batch, nil)
-                ids += batch.ids
-                clock.advance(ms: minute)
-                if round == 3 {
-                    storage.compressClosedSegments()
-                    await storage.applier.caughtUp()
-                    storage.flushAggregates()
-                }
+            let (storage, ids) = try await fill(config, clock, prefix: "r", rounds: 8) { round, storage in
+                guard round == 3 else { return }
+                storage.compressClosedSegments()
+                await storage.applier.caughtUp()
+                storage.flushAggregates()
             }
             let directory = config.dataDirectory
             let closed = LogReplay(directory: directory, logger: quietLogger).segments()
@@ -303,16 +315,7 @@ extension CrashWorkload {
             c.rawRetentionDays = 3
         },
         prepare: { config, clock in
-            let storage = try Storage.open(config, logger: quietLogger, now: clock.now)
-            await storage.table.waitUntilLoaded()
-            var events = IdentifiedEvents(prefix: "old")
-            var ids: [String] = []
-            for _ in 0..<8 {
-                let batch = events.batch(4, at: clock.now())
-                try await storage.ingestRecorded(batch, nil)
-                ids += batch.ids
-                clock.advance(ms: 12 * 3_600_000)
-            }
+            let (storage, ids) = try await fill(config, clock, prefix: "old", rounds: 8, step: 12 * 3_600_000)
             storage.compressClosedSegments()
             storage.close()
             return ids
@@ -337,15 +340,7 @@ extension CrashWorkload {
         name: "erasure",
         configure: { $0.rotateBytes = 2048 },
         prepare: { config, clock in
-            let storage = try Storage.open(config, logger: quietLogger, now: clock.now)
-            await storage.table.waitUntilLoaded()
-            var events = IdentifiedEvents(prefix: "e")
-            var ids: [String] = []
-            for round in 0..<6 {
-                let batch = events.batch(4, at: clock.now())
-                try await storage.ingestRecorded(batch, nil)
-                ids += batch.ids
-                clock.advance(ms: minute)
+            let (storage, ids) = try await fill(config, clock, prefix: "e", rounds: 6) { round, storage in
                 if round == 2 { storage.compressClosedSegments() }
             }
             storage.close()

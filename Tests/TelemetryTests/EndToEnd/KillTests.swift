@@ -58,13 +58,11 @@ final class LoadClients: Sendable {
 }
 
 @Suite(.serialized) struct KillTests {
-    @Test func killNineDuringConcurrentLoadLosesNoAcknowledgedEvent() async throws {
-        let dir = TempDirectory()
-        let data = dir.path + "/data"
-        let load = LoadClients()
+    /// Four kill -9s 0.7 s apart while four clients send, then a last daemon's clean stop; returns its exit status.
+    static func killFourTimes(_ data: String, under load: LoadClients, retrying: Bool) async throws -> Int32 {
         var daemon = try Daemon(dataDirectory: data, arguments: ["--rotate-bytes", "65536"])
         load.port.withLock { $0 = daemon.port }
-        let threads = load.start(clients: 4)
+        let threads = load.start(clients: 4, retrying: retrying)
         for _ in 0..<4 {
             try await Task.sleep(for: .milliseconds(700))
             daemon.kill9()
@@ -73,7 +71,14 @@ final class LoadClients: Sendable {
         try await Task.sleep(for: .milliseconds(500))
         load.running.store(false, ordering: .relaxed)
         for t in threads { while !t.isFinished { try await Task.sleep(for: .milliseconds(10)) } }
-        #expect(daemon.terminate() == 0)
+        return daemon.terminate()
+    }
+
+    @Test func killNineDuringConcurrentLoadLosesNoAcknowledgedEvent() async throws {
+        let dir = TempDirectory()
+        let data = dir.path + "/data"
+        let load = LoadClients()
+        #expect(try await Self.killFourTimes(data, under: load, retrying: false) == 0)
         let acked = load.acknowledged.withLock { $0 }
         let stored = try storedIds(data)
         #expect(acked.count > 100)
@@ -88,18 +93,7 @@ final class LoadClients: Sendable {
         let dir = TempDirectory()
         let data = dir.path + "/data"
         let load = LoadClients()
-        var daemon = try Daemon(dataDirectory: data, arguments: ["--rotate-bytes", "65536"])
-        load.port.withLock { $0 = daemon.port }
-        let threads = load.start(clients: 4, retrying: true)
-        for _ in 0..<4 {
-            try await Task.sleep(for: .milliseconds(700))
-            daemon.kill9()
-            daemon = try Daemon(dataDirectory: data, arguments: ["--rotate-bytes", "65536"], port: daemon.port)
-        }
-        try await Task.sleep(for: .milliseconds(500))
-        load.running.store(false, ordering: .relaxed)
-        for t in threads { while !t.isFinished { try await Task.sleep(for: .milliseconds(10)) } }
-        #expect(daemon.terminate() == 0)
+        #expect(try await Self.killFourTimes(data, under: load, retrying: true) == 0)
         let acked = load.acknowledged.withLock { $0 }
         let sent = Set(load.sent.withLock { $0 })
         let stored = try storedIds(data)
