@@ -23,7 +23,13 @@ public final class DataDirectoryLock: Sendable {
 
     public func release() {
         fd.withLock { fd in
-            if fd >= 0 { close(fd) }
+            // Unlock before closing: a child forked at this moment (a test spawning a process, or an
+            // exporter) holds a copy of the descriptor until its exec, and a close alone would leave the
+            // lock held through that copy (the crash-state test once saw its reopen refused this way).
+            if fd >= 0 {
+                flock(fd, LOCK_UN)
+                close(fd)
+            }
             fd = -1
         }
     }
