@@ -30,10 +30,51 @@ final class QueryThread: @unchecked Sendable {
         }
     }
 
-    private func loop() {
+    /// Runs `first` on the calling thread and `second` on a helper thread at the query priority, and returns
+    /// both answers: how one table query uses both cores. The helper lives only as long as the call.
+    static func both<A, B>(_ first: () -> A, _ second: () -> B) -> (A, B) {
+        withoutActuallyEscaping(second) { second in
+            let helper = Helper(second)
+            let thread = Thread { [helper] in
+                lowerCurrentThread()
+                helper.run()
+            }
+            thread.name = "telemetry-query-helper"
+            thread.start()
+            let a = first()
+            return (a, helper.wait())
+        }
+    }
+
+    /// A helper's work and its answer; `done` orders the write of `result` before the caller's read. The
+    /// work is let go before `done`: the thread may outlive the call, its closure must not.
+    private final class Helper<B>: @unchecked Sendable {
+        var work: (() -> B)?
+        var result: B?
+        let done = DispatchSemaphore(value: 0)
+
+        init(_ work: @escaping () -> B) { self.work = work }
+
+        func run() {
+            result = work!()
+            work = nil
+            done.signal()
+        }
+
+        func wait() -> B {
+            done.wait()
+            return result!
+        }
+    }
+
+    private static func lowerCurrentThread() {
         #if os(Linux)
         setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(telemetry_gettid()), Self.niceness)
         #endif
+    }
+
+    private func loop() {
+        Self.lowerCurrentThread()
         while true {
             condition.lock()
             while queue.isEmpty { condition.wait() }

@@ -1,16 +1,23 @@
-/// Interns the context tuples of the event table (one value code per `Dimension.ContextSlot`) in one flat array:
-/// most visits have a tuple of their own, so per-tuple overhead is what the table's memory is made of.
+/// Interns the context tuples of one `Dimension.ContextSlot.Part` (one value code per slot of the part) in one
+/// flat array; id 0 is the tuple with no value.
 struct ContextTable: Sendable {
-    static let width = Dimension.ContextSlot.allCases.count
+    let part: Dimension.ContextSlot.Part
+    let width: Int
     private(set) var values: [UInt32] = []
     private var byHash = HashSlots()
     private var collisions: [[UInt32]: Int] = [:]
 
-    var count: Int { values.count / Self.width }
+    init(_ part: Dimension.ContextSlot.Part) {
+        self.part = part
+        width = part.slots.count
+        _ = [UInt32](repeating: 0, count: width).withUnsafeBufferPointer { id($0) }
+    }
+
+    var count: Int { values.count / width }
 
     /// The code (value id + 1, 0 = absent) of `slot` in tuple `id`.
     @inline(__always)
-    func value(_ id: Int, _ slot: Int) -> UInt32 { values[id * Self.width + slot] }
+    func value(_ id: Int, _ slot: Dimension.ContextSlot) -> UInt32 { values[id * width + slot.position] }
 
     static func hash(_ t: UnsafeBufferPointer<UInt32>) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -29,7 +36,7 @@ struct ContextTable: Sendable {
             values.append(contentsOf: t)
             return i
         }
-        if values[(i * Self.width)..<((i + 1) * Self.width)].elementsEqual(t) { return i }
+        if values[(i * width)..<((i + 1) * width)].elementsEqual(t) { return i }
         let key = Array(t)
         if let j = collisions[key] { return j }
         values.append(contentsOf: t)

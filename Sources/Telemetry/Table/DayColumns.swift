@@ -11,8 +11,10 @@ struct DayColumns: Sendable {
     /// Value ids plus one; 0 = absent.
     var feature: [UInt32] = []
     var page: [UInt32] = []
-    /// Ids of the context tuple and of the property set (0 = none).
-    var context: [UInt32] = []
+    /// Ids of the source and the client context tuples (`Dimension.ContextSlot.Part`) and of the property set
+    /// (0 = none).
+    var source: [UInt32] = []
+    var client: [UInt32] = []
     var props: [UInt32] = []
     /// Which segment the rows came from: runs of rows, each ending (exclusive) at `end`.
     var segments: [(seq: Int, end: Int)] = []
@@ -26,7 +28,8 @@ struct DayColumns: Sendable {
         type.append(row.type)
         feature.append(row.feature)
         page.append(row.page)
-        context.append(row.context)
+        source.append(row.source)
+        client.append(row.client)
         props.append(row.props)
         if let last = segments.last, last.seq == seq {
             segments[segments.count - 1].end = count
@@ -42,7 +45,8 @@ struct DayColumns: Sendable {
         var type: UInt32 = 0
         var feature: UInt32 = 0
         var page: UInt32 = 0
-        var context: UInt32 = 0
+        var source: UInt32 = 0
+        var client: UInt32 = 0
         var props: UInt32 = 0
     }
 
@@ -55,7 +59,7 @@ struct DayColumns: Sendable {
             let seq = segments[run].seq
             guard !remove(i, seq) else { continue }
             out.append(Row(ms: ms[i], user: user[i], session: session[i], type: type[i], feature: feature[i],
-                           page: page[i], context: context[i], props: props[i]), seq: seq)
+                           page: page[i], source: source[i], client: client[i], props: props[i]), seq: seq)
         }
         let removed = count - out.count
         self = out
@@ -68,8 +72,11 @@ struct DayColumns: Sendable {
             _ = b.initialize(from: a)
             n = a.count
         } }
-        exact(&ms); exact(&user); exact(&session); exact(&type); exact(&feature); exact(&page); exact(&context); exact(&props)
+        exact(&ms); exact(&user); exact(&session); exact(&type); exact(&feature); exact(&page); exact(&source); exact(&client); exact(&props)
     }
 
-    var memoryBytes: Int { ms.capacity * 32 + segments.capacity * 16 + 128 }
+    /// The ids of `part`'s context tuples.
+    func context(_ part: Dimension.ContextSlot.Part) -> [UInt32] { part == .source ? source : client }
+
+    var memoryBytes: Int { ms.capacity * 36 + segments.capacity * 16 + 128 }
 }

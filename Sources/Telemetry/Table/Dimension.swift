@@ -4,7 +4,10 @@ public enum Dimension: Hashable, Sendable, CustomStringConvertible {
     case context(ContextSlot)
     case prop(String)
 
-    /// The dimensions most events of a visit share, one value table each; an event keeps them as one tuple id.
+    /// The dimensions most events of a visit share, one value table each. An event keeps them as two tuple ids,
+    /// one per `Part`: where the visit came from, and what client sent it. Each part alone repeats across
+    /// visits (most visits are direct; a user keeps a browser), so both tuple tables stay small, where one
+    /// tuple of all fifteen would be nearly one per visit.
     public enum ContextSlot: Int, CaseIterable, Sendable {
         case referrer, utmSource, utmMedium, utmCampaign, utmTerm, utmContent
         case browser, browserVersion, os, osVersion, device, country
@@ -32,6 +35,22 @@ public enum Dimension: Hashable, Sendable, CustomStringConvertible {
         }
 
         static let byKey: [String: ContextSlot] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.key, $0) })
+
+        /// The two tuples of an event's context.
+        enum Part: Int, CaseIterable {
+            /// Referrer and campaign.
+            case source
+            /// Browser, system, device, country, channel, platform, client version.
+            case client
+
+            /// The slots of this part, in slot order.
+            var slots: [ContextSlot] { ContextSlot.allCases.filter { $0.part == self } }
+        }
+
+        var part: Part { rawValue <= ContextSlot.utmContent.rawValue ? .source : .client }
+
+        /// The slot's position in its part's tuple.
+        var position: Int { part == .source ? rawValue : rawValue - ContextSlot.browser.rawValue }
     }
 
     /// The prefix of custom property dimensions.

@@ -21,17 +21,15 @@ public final class EventTable: Sendable {
         var features = NameTable()
         var pages = NameTable()
         var contextValues = [NameTable](repeating: NameTable(), count: Dimension.ContextSlot.allCases.count)
-        var contexts = ContextTable()
+        /// The context tuples, by `Dimension.ContextSlot.Part`.
+        var contexts = Dimension.ContextSlot.Part.allCases.map(ContextTable.init)
         var propKeys = NameTable()
         var propValues = NameTable()
         /// Property sets: sorted (key id, value id) pairs as little-endian UInt32s; id 0 is the empty set.
         var propSets = NameTable()
         var events = 0
 
-        init() {
-            _ = [UInt32](repeating: 0, count: ContextTable.width).withUnsafeBufferPointer { contexts.id($0) }
-            _ = propSets.id([])
-        }
+        init() { _ = propSets.id([]) }
     }
 
     /// The start-up load: commits that arrive before it is done, and who waits for it.
@@ -182,7 +180,7 @@ public final class EventTable: Sendable {
     /// An estimate of the bytes the columns and the larger dictionaries hold.
     public var memoryBytes: Int {
         state.withLock { s in
-            s.days.values.reduce(0) { $0 + $1.memoryBytes } + s.users.memoryBytes + s.sessions.memoryBytes + s.contexts.memoryBytes
+            s.days.values.reduce(0) { $0 + $1.memoryBytes } + s.users.memoryBytes + s.sessions.memoryBytes + s.contexts.reduce(0) { $0 + $1.memoryBytes }
                 + s.propSets.names.count * 48 + s.pages.names.count * 48
         }
     }

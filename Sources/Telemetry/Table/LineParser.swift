@@ -7,13 +7,14 @@ struct LineParser {
     /// Longest property string value kept (docs/dimensions.md).
     static let maxPropBytes = 256
 
-    private var context = [UInt32](repeating: 0, count: ContextTable.width)
-    /// The previous line's context values and tuple: the events of a batch share their request's dimensions,
+    private static let slots = Dimension.ContextSlot.allCases.count
+    private var context = [UInt32](repeating: 0, count: slots)
+    /// The previous line's context values and tuples: the events of a batch share their request's dimensions,
     /// so most lines repeat them and skip the dictionaries.
-    private var lastValues = [[UInt8]](repeating: [], count: ContextTable.width)
-    private var lastCodes = [UInt32](repeating: 0, count: ContextTable.width)
+    private var lastValues = [[UInt8]](repeating: [], count: slots)
+    private var lastCodes = [UInt32](repeating: 0, count: slots)
     private var lastContext: [UInt32] = []
-    private var lastContextId: UInt32 = 0
+    private var lastTuples: (source: UInt32, client: UInt32) = (0, 0)
     private var pairs: [(UInt32, UInt32)] = []
     private var scratch: [UInt8] = []
 
@@ -130,9 +131,13 @@ struct LineParser {
         row.ms = UInt32(ts - date.startMilliseconds)
         if context != lastContext {
             lastContext = context
-            lastContextId = UInt32(context.withUnsafeBufferPointer { s.contexts.id($0) })
+            context.withUnsafeBufferPointer { c in
+                let split = Dimension.ContextSlot.browser.rawValue
+                lastTuples = (UInt32(s.contexts[0].id(UnsafeBufferPointer(rebasing: c[..<split]))),
+                              UInt32(s.contexts[1].id(UnsafeBufferPointer(rebasing: c[split...]))))
+            }
         }
-        row.context = lastContextId
+        (row.source, row.client) = lastTuples
         if !pairs.isEmpty {
             pairs.sort { $0.0 < $1.0 }
             scratch.removeAll(keepingCapacity: true)

@@ -30,9 +30,10 @@ public struct Breakdown: Sendable {
 }
 
 extension TableQuery {
-    /// How to read one dimension's value code (0 = absent) of an event, and the name of a code.
+    /// How to read one dimension's value codes (0 = absent) of a date's events, and the name of a code.
     struct ValueReader {
-        let code: (DayColumns, Int) -> UInt32
+        /// The code of each row of a date, in row order.
+        let codes: (DayColumns) -> [UInt32]
         let name: (UInt32) -> String
         /// The highest code.
         let limit: Int
@@ -42,70 +43,134 @@ extension TableQuery {
         let s = self.s
         func names(_ table: NameTable) -> (UInt32) -> String { { table.name(Int($0) - 1) } }
         switch dimension {
-        case .page: return ValueReader(code: { $0.page[$1] }, name: names(s.pages), limit: s.pages.count)
-        case .feature: return ValueReader(code: { $0.feature[$1] }, name: names(s.features), limit: s.features.count)
-        case .eventType: return ValueReader(code: { $0.type[$1] + 1 }, name: names(s.types), limit: s.types.count)
+        case .page: return ValueReader(codes: { $0.page }, name: names(s.pages), limit: s.pages.count)
+        case .feature: return ValueReader(codes: { $0.feature }, name: names(s.features), limit: s.features.count)
+        case .eventType: return ValueReader(codes: { $0.type.map { $0 + 1 } }, name: names(s.types), limit: s.types.count)
         case .entryPage, .exitPage:
             let pages = (dimension == .entryPage ? visits?.entry : visits?.exit) ?? []
-            return ValueReader(code: { d, i in d.session[i] == DayColumns.none ? 0 : pages[Int(d.session[i])] }, name: names(s.pages), limit: s.pages.count)
+            return ValueReader(codes: { $0.session.map { $0 == DayColumns.none ? 0 : pages[Int($0)] } }, name: names(s.pages), limit: s.pages.count)
         case .context(let slot):
-            let codes = (0..<s.contexts.count).map { s.contexts.value($0, slot.rawValue) }
-            return ValueReader(code: { codes[Int($0.context[$1])] }, name: names(s.contextValues[slot.rawValue]), limit: s.contextValues[slot.rawValue].count)
+            let table = s.contexts[slot.part.rawValue]
+            let codes = (0..<table.count).map { table.value($0, slot) }
+            return ValueReader(codes: { $0.context(slot.part).map { codes[Int($0)] } }, name: names(s.contextValues[slot.rawValue]),
+                               limit: s.contextValues[slot.rawValue].count)
         case .prop(let key):
             let k = s.propKeys.lookup(Self.canonical(key)).map(UInt32.init)
             let codes = s.propSets.names.map { pairs in k.map { Self.propValue(pairs, key: $0) } ?? 0 }
-            return ValueReader(code: { codes[Int($0.props[$1])] }, name: names(s.propValues), limit: s.propValues.count)
+            return ValueReader(codes: { $0.props.map { codes[Int($0)] } }, name: names(s.propValues), limit: s.propValues.count)
         }
     }
 
-    /// The matching events of the dates `start...end` grouped by value code: each code's users and sessions lie
-    /// in `users[offsets[c]..<offsets[c + 1]]` (and `sessions` alike), so distinct counts need no hashing.
+    /// The matching events of the dates `start...end` grouped by value code: the users and sessions of code `c`
+    /// lie in `members[offsets[c]..<offsets[c + 1]]`, so distinct counts need no hashing.
     struct Grouped {
         var offsets: [Int]
-        var users: [UInt32]
-        var sessions: [UInt32]
+        /// A user id in the low 32 bits, a session id in the high (`DayColumns.none` when absent).
+        var members: [UInt64]
         var total = BreakdownCounts()
 
         func events(_ code: Int) -> Int { offsets[code + 1] - offsets[code] }
+
+        /// The codes with events, split in two runs of about the same number of events (one per core).
+        func halves(_ codes: [Int]) -> ([Int], [Int]) {
+            let all = codes.reduce(0) { $0 + events($1) }
+            var sum = 0
+            let cut = codes.firstIndex { sum += events($0); return sum * 2 >= all }.map { $0 + 1 } ?? codes.count
+            return (Array(codes[..<cut]), Array(codes[cut...]))
+        }
+    }
+
+    /// One run of dates' matching rows, in date and log order.
+    private struct Collected {
+        var codes: [UInt32] = []
+        var members: [UInt64] = []
+        var counts: [Int]
+        var users: Bits
+        var sessions: Bits
+    }
+
+    private func collect(_ value: ValueReader, _ start: Int, _ end: Int, visits: VisitPages?) -> Collected {
+        var c = Collected(counts: [Int](repeating: 0, count: value.limit + 1), users: Bits(s.users.count), sessions: Bits(s.sessions.count))
+        let dates = start...max(start, end)
+        let rows = dates.reduce(0) { $0 + ($1 <= end ? s.days[$1]?.count ?? 0 : 0) }
+        let everything = matchesEverything
+        var n = 0
+        c.codes = [UInt32](unsafeUninitializedCapacity: rows) { codesOut, codesCount in
+            c.members = [UInt64](unsafeUninitializedCapacity: rows) { membersOut, membersCount in
+                c.counts.withUnsafeMutableBufferPointer { counts in
+                    for date in dates where date <= end {
+                        guard let d = s.days[date] else { continue }
+                        let codes = value.codes(d)
+                        codes.withUnsafeBufferPointer { codes in
+                            d.user.withUnsafeBufferPointer { user in
+                                d.session.withUnsafeBufferPointer { session in
+                                    for i in 0..<d.count where everything || matches(d, i, visits: visits) {
+                                        let code = codes[i]
+                                        counts[Int(code)] += 1
+                                        codesOut[n] = code
+                                        membersOut[n] = UInt64(user[i]) | UInt64(session[i]) << 32
+                                        n += 1
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                membersCount = n
+            }
+            codesCount = n
+        }
+        // Who is in the run: a bit per user and per session.
+        c.members.withUnsafeBufferPointer { members in
+            c.users.insert(members.lazy.map { UInt32(truncatingIfNeeded: $0) })
+            c.sessions.insert(members.lazy.map { UInt32(truncatingIfNeeded: $0 >> 32) })
+        }
+        return c
+    }
+
+    /// The date that splits `start...end` into two runs of about the same number of events.
+    private func middle(_ start: Int, _ end: Int) -> Int {
+        let all = (start...max(start, end)).reduce(0) { $0 + ($1 <= end ? s.days[$1]?.count ?? 0 : 0) }
+        var sum = 0
+        for n in start...max(start, end) where n <= end {
+            sum += s.days[n]?.count ?? 0
+            if sum * 2 >= all { return n }
+        }
+        return end
     }
 
     func grouped(_ dimension: Dimension, _ start: Int, _ end: Int) -> Grouped {
         let needsVisits = needsVisitPages || dimension == .entryPage || dimension == .exitPage
         let visits = needsVisits ? VisitPages(s, start, end) : nil
         let value = reader(for: dimension, visits: visits)
-        var codes: [UInt32] = []
-        var rowUsers: [UInt32] = []
-        var rowSessions: [UInt32] = []
-        var counts = [Int](repeating: 0, count: value.limit + 1)
-        var users = Bits(s.users.count)
-        var sessions = Bits(s.sessions.count)
-        for n in start...max(start, end) where n <= end {
-            guard let d = s.days[n] else { continue }
-            for i in 0..<d.count where matches(d, i, visits: visits) {
-                let code = value.code(d, i)
-                counts[Int(code)] += 1
-                codes.append(code)
-                let user = d.user[i]
-                rowUsers.append(user)
-                if user != DayColumns.none { users.insert(Int(user)) }
-                let session = d.session[i]
-                rowSessions.append(session)
-                if session != DayColumns.none { sessions.insert(Int(session)) }
+        // Each core collects half of the dates, then places its rows into their code's run (a counting sort).
+        let mid = middle(start, end)
+        var (a, b) = QueryThread.both({ collect(value, start, mid, visits: visits) }, { collect(value, mid + 1, end, visits: visits) })
+        var offsets = [Int](repeating: 0, count: a.counts.count + 1)
+        for c in a.counts.indices { offsets[c + 1] = offsets[c] + a.counts[c] + b.counts[c] }
+        let n = offsets[offsets.count - 1]
+        let members = [UInt64](unsafeUninitializedCapacity: n) { buffer, count in
+            func place(_ part: Collected, _ next: [Int]) {
+                var next = next
+                next.withUnsafeMutableBufferPointer { next in
+                    part.codes.withUnsafeBufferPointer { codes in
+                        part.members.withUnsafeBufferPointer { members in
+                            for k in codes.indices {
+                                let code = Int(codes[k])
+                                buffer[next[code]] = members[k]
+                                next[code] += 1
+                            }
+                        }
+                    }
+                }
             }
+            _ = QueryThread.both({ place(a, Array(offsets.dropLast())) },
+                                 { place(b, a.counts.indices.map { offsets[$0] + a.counts[$0] }) })
+            count = n
         }
-        // A counting sort by code.
-        var offsets = [Int](repeating: 0, count: counts.count + 1)
-        for c in counts.indices { offsets[c + 1] = offsets[c] + counts[c] }
-        var next = offsets
-        var out = Grouped(offsets: offsets, users: [UInt32](repeating: 0, count: codes.count), sessions: [UInt32](repeating: 0, count: codes.count))
-        for (k, code) in codes.enumerated() {
-            let at = next[Int(code)]
-            out.users[at] = rowUsers[k]
-            out.sessions[at] = rowSessions[k]
-            next[Int(code)] = at + 1
-        }
-        out.total = BreakdownCounts(events: codes.count, users: users.count, visits: sessions.count)
-        return out
+        a.users.formUnion(b.users)
+        a.sessions.formUnion(b.sessions)
+        return Grouped(offsets: offsets, members: members, total: BreakdownCounts(events: n, users: a.users.count, visits: a.sessions.count))
     }
 
     /// Distinct users and visits of groups of codes: a mark per user and session, a new generation per group.
@@ -121,19 +186,26 @@ extension TableQuery {
 
         mutating func count(_ g: Grouped, codes: some Sequence<Int>) -> BreakdownCounts {
             generation += 1
+            let generation = self.generation
             var c = BreakdownCounts()
-            for code in codes where code + 1 < g.offsets.count {
-                for k in g.offsets[code]..<g.offsets[code + 1] {
-                    c.events += 1
-                    let u = g.users[k]
-                    if u != DayColumns.none, userMarks[Int(u)] != generation {
-                        userMarks[Int(u)] = generation
-                        c.users += 1
-                    }
-                    let v = g.sessions[k]
-                    if v != DayColumns.none, sessionMarks[Int(v)] != generation {
-                        sessionMarks[Int(v)] = generation
-                        c.visits += 1
+            userMarks.withUnsafeMutableBufferPointer { users in
+                sessionMarks.withUnsafeMutableBufferPointer { sessions in
+                    g.members.withUnsafeBufferPointer { members in
+                        for code in codes where code + 1 < g.offsets.count {
+                            for k in g.offsets[code]..<g.offsets[code + 1] {
+                                c.events += 1
+                                let u = Int(UInt32(truncatingIfNeeded: members[k]))
+                                if u != Int(DayColumns.none), users[u] != generation {
+                                    users[u] = generation
+                                    c.users += 1
+                                }
+                                let v = Int(UInt32(truncatingIfNeeded: members[k] >> 32))
+                                if v != Int(DayColumns.none), sessions[v] != generation {
+                                    sessions[v] = generation
+                                    c.visits += 1
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -141,31 +213,66 @@ extension TableQuery {
         }
     }
 
+    /// Each code's counts, on both cores.
+    func counts(_ g: Grouped, _ codes: [Int]) -> [Int: BreakdownCounts] {
+        let (first, second) = g.halves(codes)
+        func run(_ codes: [Int]) -> [(Int, BreakdownCounts)] {
+            guard !codes.isEmpty else { return [] }
+            var counter = DistinctCounter(users: s.users.count, sessions: s.sessions.count)
+            return codes.map { ($0, counter.count(g, codes: [$0])) }
+        }
+        let (a, b) = QueryThread.both({ run(first) }, { run(second) })
+        return Dictionary(uniqueKeysWithValues: a + b)
+    }
+
+    /// The counts of several codes together (distinct users and visits across all of them), on both cores.
+    func union(_ g: Grouped, _ codes: [Int]) -> BreakdownCounts {
+        let (first, second) = g.halves(codes)
+        func run(_ codes: [Int]) -> (events: Int, users: Bits, sessions: Bits) {
+            var users = Bits(s.users.count)
+            var sessions = Bits(s.sessions.count)
+            var events = 0
+            g.members.withUnsafeBufferPointer { members in
+                for code in codes where code + 1 < g.offsets.count {
+                    events += g.events(code)
+                    let run = UnsafeBufferPointer(rebasing: members[g.offsets[code]..<g.offsets[code + 1]])
+                    users.insert(run.lazy.map { UInt32(truncatingIfNeeded: $0) })
+                    sessions.insert(run.lazy.map { UInt32(truncatingIfNeeded: $0 >> 32) })
+                }
+            }
+            return (events, users, sessions)
+        }
+        var (a, b) = QueryThread.both({ run(first) }, { run(second) })
+        a.users.formUnion(b.users)
+        a.sessions.formUnion(b.sessions)
+        return BreakdownCounts(events: a.events + b.events, users: a.users.count, visits: a.sessions.count)
+    }
+
     /// The breakdown of the dates `start...end` by `dimension`: `top` rows, the rest in `(other)`; with
     /// `previous` (the dates before), each row's counts in that period too.
     func breakdown(_ dimension: Dimension, _ start: Int, _ end: Int, top: Int, previous: (Int, Int)?) -> Breakdown {
         let current = grouped(dimension, start, end)
         let value = reader(for: dimension, visits: nil as VisitPages?)
-        var counter = DistinctCounter(users: s.users.count, sessions: s.sessions.count)
         struct Ranked { var code: Int; var name: String?; var counts: BreakdownCounts }
-        var ranked: [Ranked] = []
-        for code in 0..<(current.offsets.count - 1) where current.events(code) > 0 {
-            ranked.append(Ranked(code: code, name: code == 0 ? nil : value.name(UInt32(code)), counts: counter.count(current, codes: [code])))
+        let present = (0..<(current.offsets.count - 1)).filter { current.events($0) > 0 }
+        var ranked = counts(current, present).map { code, counts in
+            Ranked(code: code, name: code == 0 ? nil : value.name(UInt32(code)), counts: counts)
         }
         ranked.sort { Breakdown.ranksBefore(($0.name, $0.counts), ($1.name, $1.counts)) }
         let shown = Array(ranked.prefix(top))
         let listed = Set(shown.map(\.code))
         var rows = shown.map { Breakdown.Row(value: $0.name, counts: $0.counts) }
         if ranked.count > top {
-            rows.append(Breakdown.Row(value: Breakdown.other, counts: counter.count(current, codes: ranked.dropFirst(top).map(\.code))))
+            rows.append(Breakdown.Row(value: Breakdown.other, counts: union(current, ranked.dropFirst(top).map(\.code))))
         }
         if let (pStart, pEnd) = previous {
             let before = grouped(dimension, pStart, pEnd)
-            for (k, row) in shown.enumerated() { rows[k].previous = counter.count(before, codes: [row.code]) }
+            let earlier = counts(before, shown.map(\.code).filter { $0 + 1 < before.offsets.count })
+            for (k, row) in shown.enumerated() { rows[k].previous = earlier[row.code] ?? BreakdownCounts() }
             if rows.count > shown.count {
                 // The previous period's (other): every value not listed.
                 let rest = (0..<(before.offsets.count - 1)).filter { !listed.contains($0) && before.events($0) > 0 }
-                rows[rows.count - 1].previous = counter.count(before, codes: rest)
+                rows[rows.count - 1].previous = union(before, rest)
             }
         }
         return Breakdown(total: current.total, rows: rows)
@@ -190,6 +297,29 @@ struct Bits {
 
     @inline(__always)
     func contains(_ id: Int) -> Bool { words[id >> 6] & (UInt64(1) << UInt64(id & 63)) != 0 }
+
+    /// Adds every id of `ids` except `DayColumns.none`.
+    mutating func insert(_ ids: some Sequence<UInt32>) {
+        var added = 0
+        words.withUnsafeMutableBufferPointer { words in
+            for id in ids where id != DayColumns.none {
+                let bit = UInt64(1) << UInt64(id & 63)
+                let w = Int(id >> 6)
+                added += words[w] & bit == 0 ? 1 : 0
+                words[w] |= bit
+            }
+        }
+        count += added
+    }
+
+    /// Adds every id of `other` (a set of the same size).
+    mutating func formUnion(_ other: Bits) {
+        count = 0
+        for i in words.indices {
+            words[i] |= other.words[i]
+            count += words[i].nonzeroBitCount
+        }
+    }
 
     mutating func removeAll() {
         for i in words.indices { words[i] = 0 }

@@ -7,7 +7,9 @@ struct TableQuery {
     private var type: [Bool]?
     private var feature: [Bool]?
     private var page: [Bool]?
-    private var context: [Bool]?
+    /// Per context tuple id, by `Dimension.ContextSlot.Part`.
+    private var source: [Bool]?
+    private var client: [Bool]?
     private var props: [Bool]?
     private var entry: [Bool]?
     private var exit: [Bool]?
@@ -31,10 +33,13 @@ struct TableQuery {
                 propConditions.append((k, Self.codes(c.values, in: s.propValues), c.negated))
             }
         }
-        if !contextConditions.isEmpty {
-            context = (0..<s.contexts.count).map { id in
-                contextConditions.allSatisfy { slot, codes, negated in codes.contains(s.contexts.value(id, slot.rawValue)) != negated }
+        for table in s.contexts {
+            let conditions = contextConditions.filter { $0.0.part == table.part }
+            guard !conditions.isEmpty else { continue }
+            let allowed = (0..<table.count).map { id in
+                conditions.allSatisfy { slot, codes, negated in codes.contains(table.value(id, slot)) != negated }
             }
+            if table.part == .source { source = allowed } else { client = allowed }
         }
         if !propConditions.isEmpty {
             props = (0..<s.propSets.count).map { id in
@@ -46,6 +51,11 @@ struct TableQuery {
         }
     }
 
+    /// Whether every event matches (no condition).
+    var matchesEverything: Bool {
+        type == nil && feature == nil && page == nil && source == nil && client == nil && props == nil && entry == nil && exit == nil
+    }
+
     /// Whether the filter needs each visit's entry and exit page.
     var needsVisitPages: Bool { entry != nil || exit != nil }
 
@@ -54,7 +64,8 @@ struct TableQuery {
         if let type, !type[Int(d.type[i])] { return false }
         if let feature, !feature[Int(d.feature[i])] { return false }
         if let page, !page[Int(d.page[i])] { return false }
-        if let context, !context[Int(d.context[i])] { return false }
+        if let source, !source[Int(d.source[i])] { return false }
+        if let client, !client[Int(d.client[i])] { return false }
         if let props, !props[Int(d.props[i])] { return false }
         if let visits {
             let session = d.session[i]
