@@ -35,15 +35,21 @@ public enum PathAnalysis {
             let start = events[i].ts
             var depth = 1
             var at = i
+            // A later start picks each step at or after this one's picks: when a step has no event left at
+            // all, no later start gets past it either, and the search is over.
+            var exhausted = false
             while depth < steps {
                 let bit: UInt16 = 1 << depth
-                guard let next = events[(at + 1)...].firstIndex(where: { $0.matches & bit != 0 }),
-                    events[next].ts - start <= withinMs else { break }
+                guard let next = events[(at + 1)...].firstIndex(where: { $0.matches & bit != 0 }) else {
+                    exhausted = true
+                    break
+                }
+                guard events[next].ts - start <= withinMs else { break }
                 at = next
                 depth += 1
             }
             best = max(best, depth)
-            if best == steps { break }
+            if best == steps || exhausted { break }
         }
         return best
     }

@@ -129,7 +129,7 @@ extension TableQuery {
     }
 
     /// The date that splits `start...end` into two runs of about the same number of events.
-    private func middle(_ start: Int, _ end: Int) -> Int {
+    func middle(_ start: Int, _ end: Int) -> Int {
         let all = (start...max(start, end)).reduce(0) { $0 + ($1 <= end ? s.days[$1]?.count ?? 0 : 0) }
         var sum = 0
         for n in start...max(start, end) where n <= end {

@@ -1,74 +1,119 @@
 extension TableQuery {
     /// The bit set of `steps` each event type id meets, and the feature code each bit also needs (nil: any).
     private func stepMatcher(_ steps: [PathAnalysis.Step]) -> (DayColumns, Int) -> UInt16 {
-        var byType: [[(bit: UInt16, feature: UInt32?)]] = Array(repeating: [], count: s.types.count)
+        // Steps without a feature: one mask per type; steps with one: a (type, feature code, bit) list.
+        var byType = [UInt16](repeating: 0, count: s.types.count)
+        var withFeature: [(type: UInt32, feature: UInt32, bit: UInt16)] = []
         for (k, step) in steps.enumerated() {
             guard let type = s.types.lookup(Self.canonical(step.type)) else { continue }
-            var feature: UInt32?
             if let f = step.feature {
                 // A feature the table never saw: the step matches nothing.
-                feature = s.features.lookup(Self.canonical(f)).map { UInt32($0) + 1 } ?? UInt32.max
+                withFeature.append((UInt32(type), s.features.lookup(Self.canonical(f)).map { UInt32($0) + 1 } ?? UInt32.max, 1 << k))
+            } else {
+                byType[type] |= 1 << k
             }
-            byType[type].append((1 << k, feature))
         }
         return { d, i in
-            var mask: UInt16 = 0
-            for c in byType[Int(d.type[i])] where c.feature == nil || c.feature == d.feature[i] { mask |= c.bit }
+            let type = d.type[i]
+            var mask = byType[Int(type)]
+            for c in withFeature where c.type == type && c.feature == d.feature[i] { mask |= c.bit }
             return mask
         }
     }
 
     /// Each identified user's kept events of the dates `start...end`, grouped by user and ordered by ts (ties in
-    /// log order): `keep` returns nil for an event the question does not need.
+    /// log order): `keep` returns nil for an event the question does not need. Both cores collect half of the
+    /// dates each, then place their events into each user's run (a counting sort, stable: log order).
     private func paths(_ start: Int, _ end: Int, keep: (DayColumns, Int) -> PathAnalysis.Event?) -> [ArraySlice<PathAnalysis.Event>] {
-        var kept: [(user: UInt32, event: PathAnalysis.Event)] = []
         let visits = needsVisitPages ? VisitPages(s, start, end) : nil
-        for day in start...max(start, end) where day <= end {
-            guard let d = s.days[day] else { continue }
-            let base = Int64(day) * Milliseconds.day
-            for i in 0..<d.count where d.user[i] != DayColumns.none && matches(d, i, visits: visits) {
-                guard var e = keep(d, i) else { continue }
-                e.ts = base + Int64(d.ms[i])
-                kept.append((d.user[i], e))
+        let userCount = s.users.count
+        func collect(_ from: Int, _ to: Int) -> (users: [UInt32], events: [PathAnalysis.Event], counts: [Int]) {
+            let dates = from...max(from, to)
+            let rows = dates.reduce(0) { $0 + ($1 <= to ? s.days[$1]?.count ?? 0 : 0) }
+            var counts = [Int](repeating: 0, count: userCount)
+            var users: [UInt32] = []
+            var n = 0
+            let events = [PathAnalysis.Event](unsafeUninitializedCapacity: rows) { eventsOut, eventsCount in
+                users = [UInt32](unsafeUninitializedCapacity: rows) { usersOut, usersCount in
+                    counts.withUnsafeMutableBufferPointer { counts in
+                        for day in dates where day <= to {
+                            guard let d = s.days[day] else { continue }
+                            let base = Int64(day) * Milliseconds.day
+                            d.user.withUnsafeBufferPointer { user in
+                                for i in 0..<d.count where user[i] != DayColumns.none && matches(d, i, visits: visits) {
+                                    guard var e = keep(d, i) else { continue }
+                                    e.ts = base + Int64(d.ms[i])
+                                    (eventsOut.baseAddress! + n).initialize(to: e)
+                                    usersOut[n] = user[i]
+                                    counts[Int(user[i])] += 1
+                                    n += 1
+                                }
+                            }
+                        }
+                    }
+                    usersCount = n
+                }
+                eventsCount = n
             }
+            return (users, events, counts)
         }
-        // Group by user with a counting sort (stable: log order within a user), then order each user's events by ts.
-        var offsets = [Int](repeating: 0, count: s.users.count + 1)
-        for k in kept { offsets[Int(k.user) + 1] += 1 }
-        for u in 0..<s.users.count { offsets[u + 1] += offsets[u] }
-        var grouped = [PathAnalysis.Event](repeating: PathAnalysis.Event(ts: 0, matches: 0), count: kept.count)
-        var next = offsets
-        for k in kept {
-            grouped[next[Int(k.user)]] = k.event
-            next[Int(k.user)] += 1
-        }
-        // Events arrive by date, and in log order within a date, mostly already by ts: a stable sort by ts
-        // (ties in log order) only where they are not. All sorting happens before any slice shares the array.
-        let users = (0..<s.users.count).filter { offsets[$0 + 1] > offsets[$0] }
-        grouped.withUnsafeMutableBufferPointer { g in
-            for u in users {
-                let range = offsets[u]..<offsets[u + 1]
-                guard zip(g[range].dropLast(), g[range].dropFirst()).contains(where: { $0.ts > $1.ts }) else { continue }
-                let sorted = zip(g[range], range).sorted { $0.0.ts != $1.0.ts ? $0.0.ts < $1.0.ts : $0.1 < $1.1 }.map(\.0)
-                for (k, e) in zip(range, sorted) { g[k] = e }
+        let mid = middle(start, end)
+        let (a, b) = QueryThread.both({ collect(start, mid) }, { collect(mid + 1, end) })
+        var offsets = [Int](repeating: 0, count: userCount + 1)
+        for u in 0..<userCount { offsets[u + 1] = offsets[u] + a.counts[u] + b.counts[u] }
+        let users = (0..<userCount).filter { offsets[$0 + 1] > offsets[$0] }
+        let total = offsets[userCount]
+        let grouped = [PathAnalysis.Event](unsafeUninitializedCapacity: total) { g, count in
+            func place(_ part: (users: [UInt32], events: [PathAnalysis.Event], counts: [Int]), _ next: [Int]) {
+                var next = next
+                next.withUnsafeMutableBufferPointer { next in
+                    for k in part.users.indices {
+                        let u = Int(part.users[k])
+                        (g.baseAddress! + next[u]).initialize(to: part.events[k])
+                        next[u] += 1
+                    }
+                }
             }
+            _ = QueryThread.both({ place(a, Array(offsets.dropLast())) }, { place(b, (0..<userCount).map { offsets[$0] + a.counts[$0] }) })
+            // Events arrive by date, and in log order within a date, mostly already by ts: a stable sort by ts
+            // (ties in log order) only where they are not.
+            func order(_ users: ArraySlice<Int>) {
+                for u in users {
+                    let range = offsets[u]..<offsets[u + 1]
+                    guard zip(g[range].dropLast(), g[range].dropFirst()).contains(where: { $0.ts > $1.ts }) else { continue }
+                    let sorted = zip(g[range], range).sorted { $0.0.ts != $1.0.ts ? $0.0.ts < $1.0.ts : $0.1 < $1.1 }.map(\.0)
+                    for (k, e) in zip(range, sorted) { g[k] = e }
+                }
+            }
+            let half = users.count / 2
+            _ = QueryThread.both({ order(users[..<half]) }, { order(users[half...]) })
+            count = total
         }
-        let out = users.map { grouped[offsets[$0]..<offsets[$0 + 1]] }
-        return out
+        return users.map { grouped[offsets[$0]..<offsets[$0 + 1]] }
+    }
+
+    /// `body` over each half of `items` on both cores.
+    private func inHalves<T, R>(_ items: [T], _ body: (ArraySlice<T>) -> R) -> (R, R) {
+        let half = items.count / 2
+        return QueryThread.both({ body(items[..<half]) }, { body(items[half...]) })
     }
 
     /// Users reaching each step (docs/metrics.md).
     func funnel(_ steps: [PathAnalysis.Step], _ start: Int, _ end: Int, withinMs: Int64) -> [Int] {
         let matcher = stepMatcher(steps)
-        var reached = [Int](repeating: 0, count: steps.count)
-        for events in paths(start, end, keep: { d, i in
+        let users = paths(start, end, keep: { d, i in
             let mask = matcher(d, i)
             return mask == 0 ? nil : PathAnalysis.Event(ts: 0, matches: mask)
-        }) {
-            let depth = PathAnalysis.depth(events, steps: steps.count, withinMs: withinMs)
-            for k in 0..<depth { reached[k] += 1 }
+        })
+        let (a, b) = inHalves(users) { users in
+            var reached = [Int](repeating: 0, count: steps.count)
+            for events in users {
+                let depth = PathAnalysis.depth(events, steps: steps.count, withinMs: withinMs)
+                for k in 0..<depth { reached[k] += 1 }
+            }
+            return reached
         }
-        return reached
+        return zip(a, b).map { $0 + $1 }
     }
 
     /// Exposure: a user's first event of the window whose `metadata.experiment` is `name`, its
