@@ -6,47 +6,36 @@ public struct VisitFigures: Sendable, Equatable {
     public var durationMedianSeconds = 0.0
     public var pagesPerVisit = 0.0
 
-    /// The figures of visits given by duration (ms), page views and whether they bounced.
-    init(_ visits: [(durationMs: Int64, pages: Int, bounced: Bool)]) {
-        guard !visits.isEmpty else { return }
-        let n = Double(visits.count)
-        self.visits = visits.count
-        bounceRate = Double(visits.count(where: \.bounced)) / n
-        var durations = visits.map(\.durationMs)
-        durationMeanSeconds = Double(durations.reduce(0, +)) / (n * 1000)
-        // In milliseconds first, then seconds: the same steps as the reference, so halves round alike.
-        let mid = durations.count / 2
-        let upper = Self.select(&durations, mid)
-        let medianMs = durations.count % 2 == 1 ? Double(upper) : Double(durations[..<mid].max()! + upper) / 2
-        durationMedianSeconds = medianMs / 1000
-        pagesPerVisit = Double(visits.reduce(0) { $0 + $1.pages }) / n
-    }
-
     public init() {}
 
-    /// The `k`th smallest of `values` (quickselect, linear on average, where sorting a month's visits took most
-    /// of the query); on return every value before index `k` is no larger than it.
-    static func select(_ values: inout [Int64], _ k: Int) -> Int64 {
-        values.withUnsafeMutableBufferPointer { v in
-            var (low, high) = (0, v.count - 1)
-            while low < high {
-                // Median of three as the pivot, then a Hoare partition.
-                let m = low + (high - low) / 2
-                let pivot = max(min(v[low], v[m]), min(max(v[low], v[m]), v[high]))
-                var (i, j) = (low, high)
-                while i <= j {
-                    while v[i] < pivot { i += 1 }
-                    while v[j] > pivot { j -= 1 }
-                    if i <= j {
-                        v.swapAt(i, j)
-                        i += 1
-                        j -= 1
-                    }
+    /// The two middle values of `values` (equal for an odd count), found by quickselect, which reorders them:
+    /// linear on average, where sorting a month's visits took most of the query.
+    static func middle(_ values: UnsafeMutableBufferPointer<Int64>) -> (Int64, Int64) {
+        let mid = values.count / 2
+        let upper = select(values, mid)
+        return values.count % 2 == 1 ? (upper, upper) : (values[..<mid].max()!, upper)
+    }
+
+    /// The `k`th smallest of `v`; on return every value before index `k` is no larger than it.
+    static func select(_ v: UnsafeMutableBufferPointer<Int64>, _ k: Int) -> Int64 {
+        var (low, high) = (0, v.count - 1)
+        while low < high {
+            // Median of three as the pivot, then a Hoare partition.
+            let m = low + (high - low) / 2
+            let pivot = max(min(v[low], v[m]), min(max(v[low], v[m]), v[high]))
+            var (i, j) = (low, high)
+            while i <= j {
+                while v[i] < pivot { i += 1 }
+                while v[j] > pivot { j -= 1 }
+                if i <= j {
+                    v.swapAt(i, j)
+                    i += 1
+                    j -= 1
                 }
-                if k <= j { high = j } else if k >= i { low = i } else { break }
             }
-            return v[k]
+            if k <= j { high = j } else if k >= i { low = i } else { break }
         }
+        return v[k]
     }
 
     /// The same figures from sums: `visits`, how many bounced, the sum of the durations, the two middle
@@ -63,33 +52,43 @@ public struct VisitFigures: Sendable, Equatable {
 }
 
 extension TableQuery {
-    /// Visits of the matching events of the dates `start...end`: the window's figures and each date's.
-    func visits(_ start: Int, _ end: Int) -> (total: VisitFigures, days: [(Int, VisitFigures)]) {
-        let pageView = s.types.lookup(Array("page_view".utf8)).map(UInt32.init)
-        // Sessions get a local index when first seen, so the work grows with the window's visits only.
-        struct Visit {
-            var first = Int64.max
-            var last = Int64.min
-            var events: Int32 = 0
-            var pages: Int32 = 0
+    /// One visit's events within a window.
+    private struct Visit {
+        var session: UInt32
+        var first = Int64.max
+        var last = Int64.min
+        var events: Int32 = 0
+        var pages: Int32 = 0
+
+        mutating func merge(_ other: Visit) {
+            first = min(first, other.first)
+            last = max(last, other.last)
+            events += other.events
+            pages += other.pages
         }
-        var local = [UInt32](repeating: .max, count: s.sessions.count)
+    }
+
+    /// The visits of the dates `from...to`, and where each session's is (`local[session - low]`, `.max`: none).
+    private func collectVisits(_ from: Int, _ to: Int, sessions: ClosedRange<UInt32>, pageView: UInt32?,
+                               visitPages: VisitPages?) -> (visits: [Visit], local: [UInt32]) {
+        var local = [UInt32](repeating: .max, count: sessions.count)
         var found: [Visit] = []
-        let visitPages = needsVisitPages ? VisitPages(s, start, end) : nil
         let everything = matchesEverything
+        let low = sessions.lowerBound
         local.withUnsafeMutableBufferPointer { local in
-            for day in start...max(start, end) where day <= end {
+            for day in from...max(from, to) where day <= to {
                 guard let d = s.days[day] else { continue }
                 let base = Int64(day) * Milliseconds.day
                 d.session.withUnsafeBufferPointer { session in
                     d.ms.withUnsafeBufferPointer { ms in
                         d.type.withUnsafeBufferPointer { type in
                             for i in 0..<d.count where session[i] != DayColumns.none && (everything || matches(d, i, visits: visitPages)) {
-                                var v = Int(local[Int(session[i])])
+                                let slot = Int(session[i] - low)
+                                var v = Int(local[slot])
                                 if v == Int(UInt32.max) {
                                     v = found.count
-                                    local[Int(session[i])] = UInt32(v)
-                                    found.append(Visit())
+                                    local[slot] = UInt32(v)
+                                    found.append(Visit(session: session[i]))
                                 }
                                 let t = base + Int64(ms[i])
                                 found.withUnsafeMutableBufferPointer { found in
@@ -104,15 +103,75 @@ extension TableQuery {
                 }
             }
         }
-        var byDay = [[(durationMs: Int64, pages: Int, bounced: Bool)]](repeating: [], count: max(0, end - start + 1))
-        var all: [(durationMs: Int64, pages: Int, bounced: Bool)] = []
-        all.reserveCapacity(found.count)
-        for v in found {
-            let visit = (durationMs: v.last - v.first, pages: Int(v.pages), bounced: v.events == 1 && v.pages == 1)
-            all.append(visit)
-            byDay[Int(v.first / Milliseconds.day) - start].append(visit)
+        return (found, local)
+    }
+
+    /// Visits of the matching events of the dates `start...end`: the window's figures and each date's (a visit
+    /// counts on the date of its first event).
+    func visits(_ start: Int, _ end: Int) -> (total: VisitFigures, days: [(Int, VisitFigures)]) {
+        let pageView = s.types.lookup(Array("page_view".utf8)).map(UInt32.init)
+        let dates = (start...max(start, end)).filter { $0 <= end }
+        // The window's session ids span a narrow range of the table's (ids follow first sight), so each core's
+        // session-to-visit map covers that range only.
+        var (low, high) = (UInt32.max, UInt32(0))
+        for day in dates {
+            s.days[day]?.session.withUnsafeBufferPointer { session in
+                for v in session where v != DayColumns.none {
+                    low = min(low, v)
+                    high = max(high, v)
+                }
+            }
         }
-        let days = byDay.indices.map { (start + $0, VisitFigures(byDay[$0])) }
-        return (VisitFigures(all), days)
+        guard low <= high else { return (VisitFigures(), dates.map { ($0, VisitFigures()) }) }
+        let visitPages = needsVisitPages ? VisitPages(s, start, end) : nil
+        let mid = middle(start, end)
+        var (a, b) = QueryThread.both({ collectVisits(start, mid, sessions: low...high, pageView: pageView, visitPages: visitPages) },
+                                      { collectVisits(mid + 1, end, sessions: low...high, pageView: pageView, visitPages: visitPages) })
+        // A visit both halves saw is one visit.
+        for v in b.visits {
+            let k = a.local[Int(v.session - low)]
+            if k == .max { a.visits.append(v) } else { a.visits[Int(k)].merge(v) }
+        }
+        // Each date's durations side by side (a counting sort by the date of the first event), then sums and the
+        // middle durations per date and for the window.
+        struct Sums { var visits = 0, bounces = 0, pages = 0, durationMs: Int64 = 0 }
+        var sums = [Sums](repeating: Sums(), count: dates.count)
+        for v in a.visits {
+            let k = Int(v.first / Milliseconds.day) - start
+            sums[k].visits += 1
+            sums[k].pages += Int(v.pages)
+            sums[k].durationMs += v.last - v.first
+            if v.events == 1 && v.pages == 1 { sums[k].bounces += 1 }
+        }
+        var offsets = [Int](repeating: 0, count: dates.count + 1)
+        for k in sums.indices { offsets[k + 1] = offsets[k] + sums[k].visits }
+        var next = offsets
+        var durations = [Int64](repeating: 0, count: a.visits.count)
+        for v in a.visits {
+            let k = Int(v.first / Milliseconds.day) - start
+            durations[next[k]] = v.last - v.first
+            next[k] += 1
+        }
+        var all = durations
+        func figures(_ sums: Sums, _ middle: (Int64, Int64)) -> VisitFigures {
+            VisitFigures(visits: sums.visits, bounces: sums.bounces, durationSumMs: sums.durationMs, middle: middle, pages: sums.pages)
+        }
+        let total = sums.reduce(into: Sums()) { t, d in
+            t.visits += d.visits
+            t.bounces += d.bounces
+            t.pages += d.pages
+            t.durationMs += d.durationMs
+        }
+        let (days, window) = QueryThread.both({
+            durations.withUnsafeMutableBufferPointer { d in
+                sums.indices.map { k in
+                    let run = UnsafeMutableBufferPointer(rebasing: d[offsets[k]..<offsets[k + 1]])
+                    return (dates[k], run.isEmpty ? VisitFigures() : figures(sums[k], VisitFigures.middle(run)))
+                }
+            }
+        }, {
+            all.isEmpty ? VisitFigures() : all.withUnsafeMutableBufferPointer { figures(total, VisitFigures.middle($0)) }
+        })
+        return (window, days)
     }
 }
