@@ -68,6 +68,9 @@ extension TableQuery {
         /// A user id in the low 32 bits, a session id in the high (`DayColumns.none` when absent).
         var members: [UInt64]
         var total = BreakdownCounts()
+        /// The lowest and highest user and session ids among the members.
+        var users: ClosedRange<UInt32> = 0...0
+        var sessions: ClosedRange<UInt32> = 0...0
 
         func events(_ code: Int) -> Int { offsets[code + 1] - offsets[code] }
 
@@ -170,40 +173,51 @@ extension TableQuery {
         }
         a.users.formUnion(b.users)
         a.sessions.formUnion(b.sessions)
-        return Grouped(offsets: offsets, members: members, total: BreakdownCounts(events: n, users: a.users.count, visits: a.sessions.count))
+        return Grouped(offsets: offsets, members: members, total: BreakdownCounts(events: n, users: a.users.count, visits: a.sessions.count),
+                       users: a.users.span, sessions: a.sessions.span)
     }
 
-    /// Distinct users and visits of groups of codes: a mark per user and session, a new generation per group.
+    /// Distinct users and visits of one code at a time: a mark per user and session of the window's id ranges
+    /// (16 bits each, so the marks of a month stay in cache), a new generation per code.
     struct DistinctCounter {
-        var userMarks: [UInt32]
-        var sessionMarks: [UInt32]
-        var generation: UInt32 = 0
+        let users: ClosedRange<UInt32>
+        let sessions: ClosedRange<UInt32>
+        var userMarks: [UInt16]
+        var sessionMarks: [UInt16]
+        var generation: UInt16 = 0
 
-        init(users: Int, sessions: Int) {
-            userMarks = [UInt32](repeating: 0, count: users)
-            sessionMarks = [UInt32](repeating: 0, count: sessions)
+        init(users: ClosedRange<UInt32>, sessions: ClosedRange<UInt32>) {
+            self.users = users
+            self.sessions = sessions
+            userMarks = [UInt16](repeating: 0, count: users.count)
+            sessionMarks = [UInt16](repeating: 0, count: sessions.count)
         }
 
-        mutating func count(_ g: Grouped, codes: some Sequence<Int>) -> BreakdownCounts {
+        mutating func count(_ g: Grouped, code: Int) -> BreakdownCounts {
+            if generation == .max {
+                for k in userMarks.indices { userMarks[k] = 0 }
+                for k in sessionMarks.indices { sessionMarks[k] = 0 }
+                generation = 0
+            }
             generation += 1
             let generation = self.generation
+            let (userLow, sessionLow) = (users.lowerBound, sessions.lowerBound)
             var c = BreakdownCounts()
+            guard code + 1 < g.offsets.count else { return c }
             userMarks.withUnsafeMutableBufferPointer { users in
                 sessionMarks.withUnsafeMutableBufferPointer { sessions in
                     g.members.withUnsafeBufferPointer { members in
-                        for code in codes where code + 1 < g.offsets.count {
-                            for k in g.offsets[code]..<g.offsets[code + 1] {
-                                c.events += 1
-                                let u = Int(UInt32(truncatingIfNeeded: members[k]))
-                                if u != Int(DayColumns.none), users[u] != generation {
-                                    users[u] = generation
-                                    c.users += 1
-                                }
-                                let v = Int(UInt32(truncatingIfNeeded: members[k] >> 32))
-                                if v != Int(DayColumns.none), sessions[v] != generation {
-                                    sessions[v] = generation
-                                    c.visits += 1
-                                }
+                        c.events = g.offsets[code + 1] - g.offsets[code]
+                        for k in g.offsets[code]..<g.offsets[code + 1] {
+                            let u = UInt32(truncatingIfNeeded: members[k])
+                            if u != DayColumns.none, users[Int(u &- userLow)] != generation {
+                                users[Int(u &- userLow)] = generation
+                                c.users += 1
+                            }
+                            let v = UInt32(truncatingIfNeeded: members[k] >> 32)
+                            if v != DayColumns.none, sessions[Int(v &- sessionLow)] != generation {
+                                sessions[Int(v &- sessionLow)] = generation
+                                c.visits += 1
                             }
                         }
                     }
@@ -218,8 +232,8 @@ extension TableQuery {
         let (first, second) = g.halves(codes)
         func run(_ codes: [Int]) -> [(Int, BreakdownCounts)] {
             guard !codes.isEmpty else { return [] }
-            var counter = DistinctCounter(users: s.users.count, sessions: s.sessions.count)
-            return codes.map { ($0, counter.count(g, codes: [$0])) }
+            var counter = DistinctCounter(users: g.users, sessions: g.sessions)
+            return codes.map { ($0, counter.count(g, code: $0)) }
         }
         let (a, b) = QueryThread.both({ run(first) }, { run(second) })
         return Dictionary(uniqueKeysWithValues: a + b)
@@ -310,6 +324,12 @@ struct Bits {
             }
         }
         count += added
+    }
+
+    /// The lowest and the highest id in the set (0...0 when empty).
+    var span: ClosedRange<UInt32> {
+        guard let first = words.firstIndex(where: { $0 != 0 }), let last = words.lastIndex(where: { $0 != 0 }) else { return 0...0 }
+        return UInt32(first * 64 + words[first].trailingZeroBitCount)...UInt32(last * 64 + 63 - words[last].leadingZeroBitCount)
     }
 
     /// Adds every id of `other` (a set of the same size).
