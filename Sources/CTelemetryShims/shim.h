@@ -16,3 +16,9 @@ static inline int telemetry_set_idle_priority(void) {
 
 /// Returns the heap's free memory to the system (glibc); after the event table's start-up load.
 static inline void telemetry_release_free_heap(void) { malloc_trim(0); }
+
+/// glibc's memmem (string.h declares it only under _GNU_SOURCE): whether `needle` occurs in `haystack`.
+extern void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
+static inline int telemetry_contains(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen) {
+    return memmem(haystack, haystacklen, needle, needlelen) != 0;
+}

@@ -1,3 +1,5 @@
+import CTelemetryShims
+
 /// Which User-Agents are crawlers, link previewers, monitors or driven browsers (docs/bots.md).
 ///
 /// Maintained list. Sources: the crawler patterns of monperrus/crawler-user-agents (MIT), Matomo's
@@ -48,19 +50,28 @@ public enum BotList {
         "insomnia/", "httpie/", "libcurl", "php", "deno/", "bun/",
     ]
 
-    /// The entry `userAgent` matches, or nil when it is not a bot.
+    /// The entry `userAgent` matches, or nil when it is not a bot. Compared as ASCII-lower-cased bytes with
+    /// `memmem`: this runs for every request, and Foundation's `String.contains` cost ingest a third of its CPU.
     public static func match(_ userAgent: String) -> String? {
-        let lower = userAgent.lowercased()
-        if httpClients.contains(where: { lower.hasPrefix($0) }) && !lower.contains("bot") && !lower.contains("crawl") && !lower.contains("spider") {
+        var lower = Array(userAgent.utf8)
+        for i in lower.indices where lower[i] >= 0x41 && lower[i] <= 0x5A { lower[i] |= 0x20 }
+        return lower.withUnsafeBytes { ua -> String? in
+            func contains(_ needle: [UInt8]) -> Bool {
+                needle.withUnsafeBytes { n in telemetry_contains(ua.baseAddress, ua.count, n.baseAddress, n.count) != 0 }
+            }
+            func hasPrefix(_ needle: [UInt8]) -> Bool { ua.count >= needle.count && ua.prefix(needle.count).elementsEqual(needle) }
+            if compiledClients.contains(where: hasPrefix), !compiledClientExceptions.contains(where: contains) { return nil }
+            for (k, pattern) in compiledPatterns.enumerated() where pattern.prefix ? hasPrefix(pattern.bytes) : contains(pattern.bytes) {
+                return patterns[k]
+            }
             return nil
         }
-        for pattern in patterns {
-            if pattern.hasPrefix("^") {
-                if lower.hasPrefix(pattern.dropFirst()) { return pattern }
-            } else if lower.contains(pattern) {
-                return pattern
-            }
-        }
-        return nil
     }
+
+    private static let compiledPatterns: [(bytes: [UInt8], prefix: Bool)] = patterns.map { p in
+        p.hasPrefix("^") ? (Array(p.utf8.dropFirst()), true) : (Array(p.utf8), false)
+    }
+    private static let compiledClients: [[UInt8]] = httpClients.map { Array($0.utf8) }
+    /// Words that make a plain HTTP client's User-Agent a bot after all.
+    private static let compiledClientExceptions: [[UInt8]] = ["bot", "crawl", "spider"].map { Array($0.utf8) }
 }

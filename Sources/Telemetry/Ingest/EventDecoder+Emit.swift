@@ -37,80 +37,89 @@ extension EventDecoder {
         let capacity = body.count + derived.bytes.count + pending.count * (Self.maxLineOverhead + dimensions.bytesPerEvent)
         batch.lines = Self.pieces.bytes.withUnsafeBufferPointer { table in
             let ranges = Self.pieces.ranges
-            return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-                var out = LineWriter(base: buffer.baseAddress!)
-                var received: [UInt8] = []
-                Timestamp.write(receivedAt, into: &received)
-                var day = Timestamp.DayDigits()
-                @inline(__always) func piece(_ i: Int) { out.append(UnsafeBufferPointer(rebasing: table[ranges[i]])) }
-                for (index, p) in pending.enumerated() {
-                    if let error = p.error {
-                        batch.rejected.append(.init(index: index, error: error))
-                        continue
-                    }
-                    var ts = p.ts.map { $0 + skew } ?? receivedAt
-                    if ts > receivedAt + Self.futureToleranceMs { ts = receivedAt }
-                    if ts < receivedAt - Self.maxAgeMs {
-                        batch.ignored += 1
-                        continue
-                    }
-                    let lineStart = out.count
-                    piece(Self.lineStartPiece)
-                    Timestamp.write(ts, into: &out, day: &day)
-                    out.append(0x22)
-                    var record = EventRecord(ts: ts, line: 0..<0, eventType: 0..<0)
-                    for field in Field.stored {
-                        guard let span = spans[index, field] else { continue }
-                        piece(1 + field.rawValue)
-                        let start = out.count
-                        if span.hasEscapes {
-                            var escaped: [UInt8] = []
-                            JSONString.appendEscaped(JSONString.unescape(body, span), into: &escaped)
-                            escaped.withUnsafeBufferPointer { out.append($0) }
-                        } else {
-                            out.append(UnsafeBufferPointer(rebasing: body[span.start..<span.end]))
-                        }
-                        let range = start..<out.count
-                        switch field {
-                        case .eventType: record.eventType = range
-                        case .feature: record.feature = range
-                        case .userId: record.user = range
-                        case .id: record.id = range
-                        case .sessionId: record.session = range
-                        default: break
-                        }
-                        out.append(0x22)
-                    }
-                    if dimensions.derive {
-                        for field in WebDimensions.Field.allCases {
-                            guard let range = derived[index, field] else { continue }
-                            piece(Self.webPiece + field.rawValue)
-                            derived.bytes.withUnsafeBufferPointer { out.append(UnsafeBufferPointer(rebasing: $0[range])) }
-                            out.append(0x22)
-                        }
-                        for field in RequestDimensions.Field.allCases {
-                            guard let value = dimensions.values[field.rawValue] else { continue }
-                            piece(Self.requestPiece + field.rawValue)
-                            value.withUnsafeBufferPointer { out.append($0) }
-                            out.append(0x22)
-                        }
-                    }
-                    if let metadata = p.metadata {
-                        piece(Self.metadataPiece)
-                        if p.metadataIsCompact {
-                            out.append(UnsafeBufferPointer(rebasing: body[metadata]))
-                        } else {
-                            Self.forEachMinified(body, metadata) { out.append($0) }
-                        }
-                    }
-                    piece(Self.receivedPiece)
-                    received.withUnsafeBufferPointer { out.append($0) }
-                    piece(Self.lineEndPiece)
-                    record.line = lineStart..<out.count
-                    batch.records.append(record)
+            // The request's dimensions are the same in every line of the batch: their bytes once.
+            var requestPart: [UInt8] = []
+            if dimensions.derive {
+                for field in RequestDimensions.Field.allCases {
+                    guard let value = dimensions.values[field.rawValue] else { continue }
+                    requestPart += table[ranges[Self.requestPiece + field.rawValue]]
+                    requestPart += value
+                    requestPart.append(0x22)
                 }
-                precondition(out.count <= capacity, "canonical lines overran their bound")
-                count = out.count
+            }
+            return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                derived.bytes.withUnsafeBufferPointer { derivedBytes in
+                    requestPart.withUnsafeBufferPointer { requestPart in
+                        var out = LineWriter(base: buffer.baseAddress!)
+                        var received: [UInt8] = []
+                        Timestamp.write(receivedAt, into: &received)
+                        var day = Timestamp.DayDigits()
+                        @inline(__always) func piece(_ i: Int) { out.append(UnsafeBufferPointer(rebasing: table[ranges[i]])) }
+                        for (index, p) in pending.enumerated() {
+                            if let error = p.error {
+                                batch.rejected.append(.init(index: index, error: error))
+                                continue
+                            }
+                            var ts = p.ts.map { $0 + skew } ?? receivedAt
+                            if ts > receivedAt + Self.futureToleranceMs { ts = receivedAt }
+                            if ts < receivedAt - Self.maxAgeMs {
+                                batch.ignored += 1
+                                continue
+                            }
+                            let lineStart = out.count
+                            piece(Self.lineStartPiece)
+                            Timestamp.write(ts, into: &out, day: &day)
+                            out.append(0x22)
+                            var record = EventRecord(ts: ts, line: 0..<0, eventType: 0..<0)
+                            for field in Field.stored {
+                                guard let span = spans[index, field] else { continue }
+                                piece(1 + field.rawValue)
+                                let start = out.count
+                                if span.hasEscapes {
+                                    var escaped: [UInt8] = []
+                                    JSONString.appendEscaped(JSONString.unescape(body, span), into: &escaped)
+                                    escaped.withUnsafeBufferPointer { out.append($0) }
+                                } else {
+                                    out.append(UnsafeBufferPointer(rebasing: body[span.start..<span.end]))
+                                }
+                                let range = start..<out.count
+                                switch field {
+                                case .eventType: record.eventType = range
+                                case .feature: record.feature = range
+                                case .userId: record.user = range
+                                case .id: record.id = range
+                                case .sessionId: record.session = range
+                                default: break
+                                }
+                                out.append(0x22)
+                            }
+                            if dimensions.derive {
+                                for field in WebDimensions.Field.allCases {
+                                    guard let range = derived[index, field] else { continue }
+                                    piece(Self.webPiece + field.rawValue)
+                                    out.append(UnsafeBufferPointer(rebasing: derivedBytes[range]))
+                                    out.append(0x22)
+                                }
+                                out.append(requestPart)
+                            }
+                            if let metadata = p.metadata {
+                                piece(Self.metadataPiece)
+                                if p.metadataIsCompact {
+                                    out.append(UnsafeBufferPointer(rebasing: body[metadata]))
+                                } else {
+                                    Self.forEachMinified(body, metadata) { out.append($0) }
+                                }
+                            }
+                            piece(Self.receivedPiece)
+                            received.withUnsafeBufferPointer { out.append($0) }
+                            piece(Self.lineEndPiece)
+                            record.line = lineStart..<out.count
+                            batch.records.append(record)
+                        }
+                        precondition(out.count <= capacity, "canonical lines overran their bound")
+                        count = out.count
+                    }
+                }
             }
         }
         return batch

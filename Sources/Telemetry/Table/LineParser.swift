@@ -153,9 +153,12 @@ struct LineParser {
 
     /// The code (value id + 1) of a context value, the previous line's when it is the same.
     private mutating func code(_ bytes: UnsafeBufferPointer<UInt8>, _ slot: Int, _ s: inout EventTable.State) -> UInt32 {
-        if lastCodes[slot] != 0, lastValues[slot].elementsEqual(bytes) { return lastCodes[slot] }
+        if lastCodes[slot] != 0, lastValues[slot].withUnsafeBufferPointer({ last in
+            last.count == bytes.count && (bytes.isEmpty || memcmp(last.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
+        }) { return lastCodes[slot] }
         let code = UInt32(s.contextValues[slot].id(bytes) + 1)
-        lastValues[slot] = Array(bytes)
+        lastValues[slot].removeAll(keepingCapacity: true)
+        lastValues[slot].append(contentsOf: bytes)
         lastCodes[slot] = code
         return code
     }
