@@ -50,10 +50,10 @@ import Testing
         let seed = testSeed() % 10_000
         let (a, b) = (TempDirectory(), TempDirectory())
         let clock = ManualClock("2025-10-21T10:00:00Z")
-        let generated = try runPythonScript("scripts/bench/gen_events.py", [
+        let generated = try await runPythonScript("scripts/bench/gen_events.py", [
             "--web", "--days", "40", "--dau", "40", "--users", "200", "--per-user", "3", "--end", "2025-10-21", "--batches", "30", "--seed", "\(seed)"])
         let countries = a.path + "/../import-countries-\(seed).mmdb"
-        _ = try runPythonScript("scripts/lib/make_mmdb.py", [countries, try runPythonScript("scripts/bench/gen_events.py", ["--networks"])])
+        _ = try await runPythonScript("scripts/lib/make_mmdb.py", [countries, try await runPythonScript("scripts/bench/gen_events.py", ["--networks"])])
         let source = DimensionSource(enabled: true, countries: try CountryDatabase(path: countries))
         let original = try Storage.open(testConfiguration(a), logger: quietLogger, now: clock.now)
         var stored = 0
@@ -85,7 +85,7 @@ import Testing
                     var got = try await client.execute(uri: "/api/analytics/" + query, method: .get, headers: Self.key).json
                     got["ok"] = nil
                     got["ts"] = nil
-                    var want = try JSONSerialization.jsonObject(with: Data(try runPythonScript("scripts/bench/oracle.py", arguments + importedFiles).utf8)) as! [String: Any]
+                    var want = try JSONSerialization.jsonObject(with: Data(try await runPythonScript("scripts/bench/oracle.py", arguments + importedFiles).utf8)) as! [String: Any]
                     want["ok"] = nil
                     DimensionsGoldenTests.expectSame(got, want, "imported: \(query) seed=\(seed)")
                 }

@@ -3,8 +3,8 @@ import Testing
 @testable import Telemetry
 
 /// Runs scripts/bench/`script` and returns its stdout; throws `PythonScriptError` when it fails.
-private func runBenchScript(_ script: String, _ arguments: [String]) throws -> String {
-    try runPythonScript("scripts/bench/" + script, arguments)
+private func runBenchScript(_ script: String, _ arguments: [String]) async throws -> String {
+    try await runPythonScript("scripts/bench/" + script, arguments)
 }
 
 /// Whether `python` can import duckdb, which the oracle needs.
@@ -19,7 +19,7 @@ private let duckDBImportable = pythonCanImport("duckdb")
         }
         let dir = TempDirectory()
         let clock = ManualClock("2025-10-21T10:00:00Z")
-        let generated = try runBenchScript("gen_events.py", ["--days", "40", "--dau", "150", "--users", "900", "--per-user", "3",
+        let generated = try await runBenchScript("gen_events.py", ["--days", "40", "--dau", "150", "--users", "900", "--per-user", "3",
                                                              "--end", "2025-10-21", "--batches", "100", "--seed", "3"])
         let app = try Storage.open(testConfiguration(dir), logger: quietLogger, now: clock.now)
         for line in generated.split(separator: "\n") { _ = try await app.ingestor.ingest(Array(line.utf8)) }
@@ -28,7 +28,7 @@ private let duckDBImportable = pythonCanImport("duckdb")
         app.close()
         let files = dir.files().filter { $0.hasPrefix("analytics_events") }.map { dir.path + "/" + $0 }
         for (days, end) in [(1, "2025-10-21"), (7, "2025-10-21"), (30, "2025-10-21"), (365, "2025-10-21"), (10, "2025-09-25"), (30, "2025-08-01")] {
-            let oracle = try runBenchScript("oracle.py", ["usage", "--days", "\(days)", "--end", end] + files)
+            let oracle = try await runBenchScript("oracle.py", ["usage", "--days", "\(days)", "--end", end] + files)
             let want = try JSONSerialization.jsonObject(with: Data(oracle.utf8)) as! [String: Any]
             let got = app.index.usage(end: CivilDate(iso: end)!, days: days, funnel: ["page_view", "action", "conversion"])
             #expect(abs(got.dau - (want["dau"] as! Double)) < 0.051, "dau days=\(days) end=\(end)")
@@ -44,7 +44,7 @@ private let duckDBImportable = pythonCanImport("duckdb")
             let counts = want["feature_usage"] as! [String: Int]
             #expect(got.featureUsage.allSatisfy { counts[$0.0] == $0.1 })
         }
-        let daily = try runBenchScript("oracle.py", ["daily", "--days", "45", "--end", "2025-10-21"] + files)
+        let daily = try await runBenchScript("oracle.py", ["daily", "--days", "45", "--end", "2025-10-21"] + files)
         let want = (try JSONSerialization.jsonObject(with: Data(daily.utf8)) as! [String: Any])["days"] as! [[String: Any]]
         let got = app.index.daily(end: CivilDate(iso: "2025-10-21")!, days: 45, funnel: ["page_view"])
         #expect(got.map(\.date.description) == want.map { $0["date"] as! String })

@@ -51,3 +51,12 @@ func runPythonScript(_ path: String, _ arguments: [String]) throws -> String {
 
 /// Whether `python` can import `module`.
 func pythonCanImport(_ module: String) -> Bool { (try? runPython(["-c", "import \(module)"]))?.status == 0 }
+
+/// `runPythonScript` from an async test: the script runs and is waited for on a thread of its own. A test that
+/// waited for it on one of Swift's two cooperative threads (a DuckDB query takes seconds) starved the live
+/// servers of the suites running beside it: a 413 answered from the request head once took a minute.
+func runPythonScript(_ path: String, _ arguments: [String]) async throws -> String {
+    try await withCheckedThrowingContinuation { (done: CheckedContinuation<String, any Error>) in
+        Thread { done.resume(with: Result { try runPythonScript(path, arguments) as String }) }.start()
+    }
+}
