@@ -85,6 +85,17 @@ struct TableQuery {
         }
     }
 
+    /// The date that splits `start...end` into two runs of about the same number of events.
+    func middle(_ start: Int, _ end: Int) -> Int {
+        let all = (start...max(start, end)).reduce(0) { $0 + ($1 <= end ? s.days[$1]?.count ?? 0 : 0) }
+        var sum = 0
+        for n in start...max(start, end) where n <= end {
+            sum += s.days[n]?.count ?? 0
+            if sum * 2 >= all { return n }
+        }
+        return end
+    }
+
     // MARK: compiling
 
     static func canonical(_ value: String) -> [UInt8] {

@@ -1,0 +1,224 @@
+/// Grouping a window's matching events by the value of one dimension, and counting each value's distinct users
+/// and visits, on both cores: what breakdowns are made of.
+extension TableQuery {
+    /// How to read one dimension's value codes (0 = absent) of a date's events, and the name of a code.
+    struct ValueReader {
+        /// The code of each row of a date, in row order.
+        let codes: (DayColumns) -> [UInt32]
+        let name: (UInt32) -> String
+        /// The highest code.
+        let limit: Int
+    }
+
+    func reader(for dimension: Dimension, visits: VisitPages?) -> ValueReader {
+        let s = self.s
+        func names(_ table: NameTable) -> (UInt32) -> String { { table.name(Int($0) - 1) } }
+        switch dimension {
+        case .page: return ValueReader(codes: { $0.page }, name: names(s.pages), limit: s.pages.count)
+        case .feature: return ValueReader(codes: { $0.feature }, name: names(s.features), limit: s.features.count)
+        case .eventType: return ValueReader(codes: { $0.type.map { $0 + 1 } }, name: names(s.types), limit: s.types.count)
+        case .entryPage, .exitPage:
+            let pages = (dimension == .entryPage ? visits?.entry : visits?.exit) ?? []
+            return ValueReader(codes: { $0.session.map { $0 == DayColumns.none ? 0 : pages[Int($0)] } }, name: names(s.pages), limit: s.pages.count)
+        case .context(let slot):
+            let table = s.contexts[slot.part.rawValue]
+            let codes = (0..<table.count).map { table.value($0, slot) }
+            return ValueReader(codes: { $0.context(slot.part).map { codes[Int($0)] } }, name: names(s.contextValues[slot.rawValue]),
+                               limit: s.contextValues[slot.rawValue].count)
+        case .prop(let key):
+            let k = s.propKeys.lookup(Self.canonical(key)).map(UInt32.init)
+            let codes = s.propSets.names.map { pairs in k.map { Self.propValue(pairs, key: $0) } ?? 0 }
+            return ValueReader(codes: { $0.props.map { codes[Int($0)] } }, name: names(s.propValues), limit: s.propValues.count)
+        }
+    }
+
+    /// The matching events of the dates `start...end` grouped by value code: the users and sessions of code `c`
+    /// lie in `members[offsets[c]..<offsets[c + 1]]`, so distinct counts need no hashing.
+    struct Grouped {
+        var offsets: [Int]
+        /// A user id in the low 32 bits, a session id in the high (`DayColumns.none` when absent).
+        var members: [UInt64]
+        var total = BreakdownCounts()
+        /// The lowest and highest user and session ids among the members.
+        var users: ClosedRange<UInt32> = 0...0
+        var sessions: ClosedRange<UInt32> = 0...0
+
+        func events(_ code: Int) -> Int { offsets[code + 1] - offsets[code] }
+
+        /// The codes with events, split in two runs of about the same number of events (one per core).
+        func halves(_ codes: [Int]) -> ([Int], [Int]) {
+            let all = codes.reduce(0) { $0 + events($1) }
+            var sum = 0
+            let cut = codes.firstIndex { sum += events($0); return sum * 2 >= all }.map { $0 + 1 } ?? codes.count
+            return (Array(codes[..<cut]), Array(codes[cut...]))
+        }
+    }
+
+    /// One run of dates' matching rows, in date and log order.
+    private struct Collected {
+        var codes: [UInt32] = []
+        var members: [UInt64] = []
+        var counts: [Int]
+        var users: Bits
+        var sessions: Bits
+    }
+
+    private func collect(_ value: ValueReader, _ start: Int, _ end: Int, visits: VisitPages?) -> Collected {
+        var c = Collected(counts: [Int](repeating: 0, count: value.limit + 1), users: Bits(s.users.count), sessions: Bits(s.sessions.count))
+        let dates = start...max(start, end)
+        let rows = dates.reduce(0) { $0 + ($1 <= end ? s.days[$1]?.count ?? 0 : 0) }
+        let everything = matchesEverything
+        var n = 0
+        c.codes = [UInt32](unsafeUninitializedCapacity: rows) { codesOut, codesCount in
+            c.members = [UInt64](unsafeUninitializedCapacity: rows) { membersOut, membersCount in
+                c.counts.withUnsafeMutableBufferPointer { counts in
+                    for date in dates where date <= end {
+                        guard let d = s.days[date] else { continue }
+                        let codes = value.codes(d)
+                        codes.withUnsafeBufferPointer { codes in
+                            d.user.withUnsafeBufferPointer { user in
+                                d.session.withUnsafeBufferPointer { session in
+                                    for i in 0..<d.count where everything || matches(d, i, visits: visits) {
+                                        let code = codes[i]
+                                        counts[Int(code)] += 1
+                                        codesOut[n] = code
+                                        membersOut[n] = UInt64(user[i]) | UInt64(session[i]) << 32
+                                        n += 1
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                membersCount = n
+            }
+            codesCount = n
+        }
+        // Who is in the run: a bit per user and per session.
+        c.members.withUnsafeBufferPointer { members in
+            c.users.insert(members.lazy.map { UInt32(truncatingIfNeeded: $0) })
+            c.sessions.insert(members.lazy.map { UInt32(truncatingIfNeeded: $0 >> 32) })
+        }
+        return c
+    }
+
+    func grouped(_ dimension: Dimension, _ start: Int, _ end: Int) -> Grouped {
+        let needsVisits = needsVisitPages || dimension == .entryPage || dimension == .exitPage
+        let visits = needsVisits ? VisitPages(s, start, end) : nil
+        let value = reader(for: dimension, visits: visits)
+        // Each core collects half of the dates, then places its rows into their code's run (a counting sort).
+        let mid = middle(start, end)
+        var (a, b) = QueryThread.both({ collect(value, start, mid, visits: visits) }, { collect(value, mid + 1, end, visits: visits) })
+        var offsets = [Int](repeating: 0, count: a.counts.count + 1)
+        for c in a.counts.indices { offsets[c + 1] = offsets[c] + a.counts[c] + b.counts[c] }
+        let n = offsets[offsets.count - 1]
+        let members = [UInt64](unsafeUninitializedCapacity: n) { buffer, count in
+            func place(_ part: Collected, _ next: [Int]) {
+                var next = next
+                next.withUnsafeMutableBufferPointer { next in
+                    part.codes.withUnsafeBufferPointer { codes in
+                        part.members.withUnsafeBufferPointer { members in
+                            for k in codes.indices {
+                                let code = Int(codes[k])
+                                buffer[next[code]] = members[k]
+                                next[code] += 1
+                            }
+                        }
+                    }
+                }
+            }
+            _ = QueryThread.both({ place(a, Array(offsets.dropLast())) },
+                                 { place(b, a.counts.indices.map { offsets[$0] + a.counts[$0] }) })
+            count = n
+        }
+        a.users.formUnion(b.users)
+        a.sessions.formUnion(b.sessions)
+        return Grouped(offsets: offsets, members: members, total: BreakdownCounts(events: n, users: a.users.count, visits: a.sessions.count),
+                       users: a.users.span, sessions: a.sessions.span)
+    }
+
+    /// Distinct users and visits of one code at a time: a mark per user and session of the window's id ranges
+    /// (16 bits each, so the marks of a month stay in cache), a new generation per code.
+    struct DistinctCounter {
+        let users: ClosedRange<UInt32>
+        let sessions: ClosedRange<UInt32>
+        var userMarks: [UInt16]
+        var sessionMarks: [UInt16]
+        var generation: UInt16 = 0
+
+        init(users: ClosedRange<UInt32>, sessions: ClosedRange<UInt32>) {
+            self.users = users
+            self.sessions = sessions
+            userMarks = [UInt16](repeating: 0, count: users.count)
+            sessionMarks = [UInt16](repeating: 0, count: sessions.count)
+        }
+
+        mutating func count(_ g: Grouped, code: Int) -> BreakdownCounts {
+            if generation == .max {
+                for k in userMarks.indices { userMarks[k] = 0 }
+                for k in sessionMarks.indices { sessionMarks[k] = 0 }
+                generation = 0
+            }
+            generation += 1
+            let generation = self.generation
+            let (userLow, sessionLow) = (users.lowerBound, sessions.lowerBound)
+            var c = BreakdownCounts()
+            guard code + 1 < g.offsets.count else { return c }
+            userMarks.withUnsafeMutableBufferPointer { users in
+                sessionMarks.withUnsafeMutableBufferPointer { sessions in
+                    g.members.withUnsafeBufferPointer { members in
+                        c.events = g.offsets[code + 1] - g.offsets[code]
+                        for k in g.offsets[code]..<g.offsets[code + 1] {
+                            let u = UInt32(truncatingIfNeeded: members[k])
+                            if u != DayColumns.none, users[Int(u &- userLow)] != generation {
+                                users[Int(u &- userLow)] = generation
+                                c.users += 1
+                            }
+                            let v = UInt32(truncatingIfNeeded: members[k] >> 32)
+                            if v != DayColumns.none, sessions[Int(v &- sessionLow)] != generation {
+                                sessions[Int(v &- sessionLow)] = generation
+                                c.visits += 1
+                            }
+                        }
+                    }
+                }
+            }
+            return c
+        }
+    }
+
+    /// Each code's counts, on both cores.
+    func counts(_ g: Grouped, _ codes: [Int]) -> [Int: BreakdownCounts] {
+        let (first, second) = g.halves(codes)
+        func run(_ codes: [Int]) -> [(Int, BreakdownCounts)] {
+            guard !codes.isEmpty else { return [] }
+            var counter = DistinctCounter(users: g.users, sessions: g.sessions)
+            return codes.map { ($0, counter.count(g, code: $0)) }
+        }
+        let (a, b) = QueryThread.both({ run(first) }, { run(second) })
+        return Dictionary(uniqueKeysWithValues: a + b)
+    }
+
+    /// The counts of several codes together (distinct users and visits across all of them), on both cores.
+    func union(_ g: Grouped, _ codes: [Int]) -> BreakdownCounts {
+        let (first, second) = g.halves(codes)
+        func run(_ codes: [Int]) -> (events: Int, users: Bits, sessions: Bits) {
+            var users = Bits(s.users.count)
+            var sessions = Bits(s.sessions.count)
+            var events = 0
+            g.members.withUnsafeBufferPointer { members in
+                for code in codes where code + 1 < g.offsets.count {
+                    events += g.events(code)
+                    let run = UnsafeBufferPointer(rebasing: members[g.offsets[code]..<g.offsets[code + 1]])
+                    users.insert(run.lazy.map { UInt32(truncatingIfNeeded: $0) })
+                    sessions.insert(run.lazy.map { UInt32(truncatingIfNeeded: $0 >> 32) })
+                }
+            }
+            return (events, users, sessions)
+        }
+        var (a, b) = QueryThread.both({ run(first) }, { run(second) })
+        a.users.formUnion(b.users)
+        a.sessions.formUnion(b.sessions)
+        return BreakdownCounts(events: a.events + b.events, users: a.users.count, visits: a.sessions.count)
+    }
+}
