@@ -69,12 +69,37 @@ extension TableQuery {
     }
 
     /// The visits of the dates `from...to`, and where each session's is (`local[session - low]`, `.max`: none).
-    private func collectVisits(_ from: Int, _ to: Int, sessions: ClosedRange<UInt32>, pageView: UInt32?,
-                               visitPages: VisitPages?) -> (visits: [Visit], local: [UInt32]) {
-        var local = [UInt32](repeating: .max, count: sessions.count)
+    private struct Visits {
+        var visits: [Visit] = []
+        var low: UInt32 = 1
+        var local: [UInt32] = []
+
+        func index(of session: UInt32) -> Int? {
+            guard session >= low, session - low < local.count, local[Int(session - low)] != .max else { return nil }
+            return Int(local[Int(session - low)])
+        }
+    }
+
+    private func collectVisits(_ from: Int, _ to: Int, pageView: UInt32?, visitPages: VisitPages?) -> Visits {
+        // The run's session ids span a narrow range of the table's (ids follow first sight): the session-to-visit
+        // map covers that range only.
+        let dates = from...max(from, to)
+        var (low, high, rows) = (UInt32.max, UInt32(0), 0)
+        for day in dates where day <= to {
+            guard let d = s.days[day] else { continue }
+            rows += d.count
+            d.session.withUnsafeBufferPointer { session in
+                for v in session where v != DayColumns.none {
+                    low = min(low, v)
+                    high = max(high, v)
+                }
+            }
+        }
+        guard low <= high else { return Visits() }
+        var local = [UInt32](repeating: .max, count: Int(high - low) + 1)
         var found: [Visit] = []
+        found.reserveCapacity(rows)  // address space only: the pages no visit reaches are never touched
         let everything = matchesEverything
-        let low = sessions.lowerBound
         local.withUnsafeMutableBufferPointer { local in
             for day in from...max(from, to) where day <= to {
                 guard let d = s.days[day] else { continue }
@@ -103,7 +128,7 @@ extension TableQuery {
                 }
             }
         }
-        return (found, local)
+        return Visits(visits: found, low: low, local: local)
     }
 
     /// Visits of the matching events of the dates `start...end`: the window's figures and each date's (a visit
@@ -111,26 +136,13 @@ extension TableQuery {
     func visits(_ start: Int, _ end: Int) -> (total: VisitFigures, days: [(Int, VisitFigures)]) {
         let pageView = s.types.lookup(Array("page_view".utf8)).map(UInt32.init)
         let dates = (start...max(start, end)).filter { $0 <= end }
-        // The window's session ids span a narrow range of the table's (ids follow first sight), so each core's
-        // session-to-visit map covers that range only.
-        var (low, high) = (UInt32.max, UInt32(0))
-        for day in dates {
-            s.days[day]?.session.withUnsafeBufferPointer { session in
-                for v in session where v != DayColumns.none {
-                    low = min(low, v)
-                    high = max(high, v)
-                }
-            }
-        }
-        guard low <= high else { return (VisitFigures(), dates.map { ($0, VisitFigures()) }) }
         let visitPages = needsVisitPages ? VisitPages(s, start, end) : nil
         let mid = middle(start, end)
-        var (a, b) = QueryThread.both({ collectVisits(start, mid, sessions: low...high, pageView: pageView, visitPages: visitPages) },
-                                      { collectVisits(mid + 1, end, sessions: low...high, pageView: pageView, visitPages: visitPages) })
+        var (a, b) = QueryThread.both({ collectVisits(start, mid, pageView: pageView, visitPages: visitPages) },
+                                      { collectVisits(mid + 1, end, pageView: pageView, visitPages: visitPages) })
         // A visit both halves saw is one visit.
         for v in b.visits {
-            let k = a.local[Int(v.session - low)]
-            if k == .max { a.visits.append(v) } else { a.visits[Int(k)].merge(v) }
+            if let k = a.index(of: v.session) { a.visits[k].merge(v) } else { a.visits.append(v) }
         }
         // Each date's durations side by side (a counting sort by the date of the first event), then sums and the
         // middle durations per date and for the window.
