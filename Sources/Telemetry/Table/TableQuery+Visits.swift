@@ -71,6 +71,10 @@ extension TableQuery {
     /// The visits of the dates `from...to`, and where each session's is (`local[session - low]`, `.max`: none).
     private struct Visits {
         var visits: [Visit] = []
+        var map = SessionMap()
+    }
+
+    private struct SessionMap {
         var low: UInt32 = 1
         var local: [UInt32] = []
 
@@ -97,26 +101,26 @@ extension TableQuery {
         }
         guard low <= high else { return Visits() }
         var local = [UInt32](repeating: .max, count: Int(high - low) + 1)
-        var found: [Visit] = []
-        found.reserveCapacity(rows)  // address space only: the pages no visit reaches are never touched
         let everything = matchesEverything
-        local.withUnsafeMutableBufferPointer { local in
-            for day in from...max(from, to) where day <= to {
-                guard let d = s.days[day] else { continue }
-                let base = Int64(day) * Milliseconds.day
-                d.session.withUnsafeBufferPointer { session in
-                    d.ms.withUnsafeBufferPointer { ms in
-                        d.type.withUnsafeBufferPointer { type in
-                            for i in 0..<d.count where session[i] != DayColumns.none && (everything || matches(d, i, visits: visitPages)) {
-                                let slot = Int(session[i] - low)
-                                var v = Int(local[slot])
-                                if v == Int(UInt32.max) {
-                                    v = found.count
-                                    local[slot] = UInt32(v)
-                                    found.append(Visit(session: session[i]))
-                                }
-                                let t = base + Int64(ms[i])
-                                found.withUnsafeMutableBufferPointer { found in
+        // Room for a visit per row: address space only, the pages no visit reaches are never touched.
+        let found = [Visit](unsafeUninitializedCapacity: rows) { found, count in
+            local.withUnsafeMutableBufferPointer { local in
+                for day in dates where day <= to {
+                    guard let d = s.days[day] else { continue }
+                    let base = Int64(day) * Milliseconds.day
+                    d.session.withUnsafeBufferPointer { session in
+                        d.ms.withUnsafeBufferPointer { ms in
+                            d.type.withUnsafeBufferPointer { type in
+                                for i in 0..<d.count where session[i] != DayColumns.none && (everything || matches(d, i, visits: visitPages)) {
+                                    let slot = Int(session[i] - low)
+                                    var v = Int(local[slot])
+                                    if v == Int(UInt32.max) {
+                                        v = count
+                                        local[slot] = UInt32(v)
+                                        (found.baseAddress! + v).initialize(to: Visit(session: session[i]))
+                                        count += 1
+                                    }
+                                    let t = base + Int64(ms[i])
                                     found[v].events += 1
                                     if type[i] == pageView { found[v].pages += 1 }
                                     if t < found[v].first { found[v].first = t }
@@ -128,7 +132,7 @@ extension TableQuery {
                 }
             }
         }
-        return Visits(visits: found, low: low, local: local)
+        return Visits(visits: found, map: SessionMap(low: low, local: local))
     }
 
     /// Visits of the matching events of the dates `start...end`: the window's figures and each date's (a visit
@@ -141,9 +145,15 @@ extension TableQuery {
         var (a, b) = QueryThread.both({ collectVisits(start, mid, pageView: pageView, visitPages: visitPages) },
                                       { collectVisits(mid + 1, end, pageView: pageView, visitPages: visitPages) })
         // A visit both halves saw is one visit.
-        for v in b.visits {
-            if let k = a.index(of: v.session) { a.visits[k].merge(v) } else { a.visits.append(v) }
+        let earlier = a.map
+        let onlyLater = a.visits.withUnsafeMutableBufferPointer { visits in
+            b.visits.filter { v in
+                guard let k = earlier.index(of: v.session) else { return true }
+                visits[k].merge(v)
+                return false
+            }
         }
+        a.visits += onlyLater
         // Each date's durations side by side (a counting sort by the date of the first event), then sums and the
         // middle durations per date and for the window.
         struct Sums { var visits = 0, bounces = 0, pages = 0, durationMs: Int64 = 0 }
