@@ -92,9 +92,7 @@ struct LineParser {
             i = k + 2
             if line[i] == 0x22 {
                 let valueStart = i + 1
-                var v = valueStart
-                while v < n, line[v] != 0x22 { v += line[v] == 0x5C ? 2 : 1 }
-                guard v < n else { return false }
+                guard let v = Self.closingQuote(line, from: valueStart) else { return false }
                 let bytes = UnsafeBufferPointer(rebasing: line[valueStart..<v])
                 switch key.count {
                 case 2 where key[0] == 0x74: ts = Timestamp.parse(bytes)
@@ -122,6 +120,22 @@ struct LineParser {
         }
         finish(&row, ts: ts, hasType: hasType, seq: seq, to: &s)
         return true
+    }
+
+    /// The index of the quote that closes a string whose content starts at `start` (memchr, then a check that
+    /// the quote is not escaped), or nil when the line ends first.
+    @inline(__always)
+    static func closingQuote(_ line: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        var at = start
+        while at < line.count {
+            guard let found = memchr(line.baseAddress! + at, 0x22, line.count - at) else { return nil }
+            let quote = line.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            var backslashes = 0
+            while quote - backslashes - 1 >= start, line[quote - backslashes - 1] == 0x5C { backslashes += 1 }
+            if backslashes % 2 == 0 { return quote }
+            at = quote + 1
+        }
+        return nil
     }
 
     /// Completes a row from what a line gave: its date, its context and property set.
