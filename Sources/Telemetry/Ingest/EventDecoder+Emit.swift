@@ -47,7 +47,7 @@ extension EventDecoder {
                     requestPart.append(0x22)
                 }
             }
-            return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            return [UInt8](unsharedCapacity: capacity) { buffer, count in
                 derived.bytes.withUnsafeBufferPointer { derivedBytes in
                     requestPart.withUnsafeBufferPointer { requestPart in
                         var out = LineWriter(base: buffer.baseAddress!)

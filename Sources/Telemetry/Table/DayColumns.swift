@@ -68,7 +68,7 @@ struct DayColumns: Sendable {
 
     /// Copies every column into an array of exactly its length.
     mutating func compact() {
-        func exact<T>(_ a: inout [T]) { a = [T](unsafeUninitializedCapacity: a.count) { b, n in
+        func exact<T>(_ a: inout [T]) { a = [T](unsharedCapacity: a.count) { b, n in
             _ = b.initialize(from: a)
             n = a.count
         } }

@@ -69,8 +69,8 @@ extension TableQuery {
         let rows = dates.reduce(0) { $0 + ($1 <= end ? s.days[$1]?.count ?? 0 : 0) }
         let everything = matchesEverything
         var n = 0
-        c.codes = [UInt32](unsafeUninitializedCapacity: rows) { codesOut, codesCount in
-            c.members = [UInt64](unsafeUninitializedCapacity: rows) { membersOut, membersCount in
+        c.codes = [UInt32](unsharedCapacity: rows) { codesOut, codesCount in
+            c.members = [UInt64](unsharedCapacity: rows) { membersOut, membersCount in
                 c.counts.withUnsafeMutableBufferPointer { counts in
                     for date in dates where date <= end {
                         guard let d = s.days[date] else { continue }
@@ -112,7 +112,7 @@ extension TableQuery {
         var offsets = [Int](repeating: 0, count: a.counts.count + 1)
         for c in a.counts.indices { offsets[c + 1] = offsets[c] + a.counts[c] + b.counts[c] }
         let n = offsets[offsets.count - 1]
-        let members = [UInt64](unsafeUninitializedCapacity: n) { buffer, count in
+        let members = [UInt64](unsharedCapacity: n) { buffer, count in
             func place(_ part: Collected, _ next: [Int]) {
                 var next = next
                 next.withUnsafeMutableBufferPointer { next in

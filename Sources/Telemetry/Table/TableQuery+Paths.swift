@@ -33,8 +33,8 @@ extension TableQuery {
             var counts = [Int](repeating: 0, count: userCount)
             var users: [UInt32] = []
             var n = 0
-            let events = [PathAnalysis.Event](unsafeUninitializedCapacity: rows) { eventsOut, eventsCount in
-                users = [UInt32](unsafeUninitializedCapacity: rows) { usersOut, usersCount in
+            let events = [PathAnalysis.Event](unsharedCapacity: rows) { eventsOut, eventsCount in
+                users = [UInt32](unsharedCapacity: rows) { usersOut, usersCount in
                     counts.withUnsafeMutableBufferPointer { counts in
                         for day in dates where day <= to {
                             guard let d = s.days[day] else { continue }
@@ -63,7 +63,7 @@ extension TableQuery {
         for u in 0..<userCount { offsets[u + 1] = offsets[u] + a.counts[u] + b.counts[u] }
         let users = (0..<userCount).filter { offsets[$0 + 1] > offsets[$0] }
         let total = offsets[userCount]
-        let grouped = [PathAnalysis.Event](unsafeUninitializedCapacity: total) { g, count in
+        let grouped = [PathAnalysis.Event](unsharedCapacity: total) { g, count in
             func place(_ part: (users: [UInt32], events: [PathAnalysis.Event], counts: [Int]), _ next: [Int]) {
                 var next = next
                 next.withUnsafeMutableBufferPointer { next in

@@ -103,7 +103,7 @@ extension TableQuery {
         var local = [UInt32](repeating: .max, count: Int(high - low) + 1)
         let everything = matchesEverything
         // Room for a visit per row: address space only, the pages no visit reaches are never touched.
-        let found = [Visit](unsafeUninitializedCapacity: rows) { found, count in
+        let found = [Visit](unsharedCapacity: rows) { found, count in
             local.withUnsafeMutableBufferPointer { local in
                 for day in dates where day <= to {
                     guard let d = s.days[day] else { continue }
