@@ -49,7 +49,7 @@ enum JSONString {
             let c = bytes[i]
             guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
             if start < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
-            appendEscaped(CollectionOfOne(c), into: &out)
+            appendEscaped(c, into: &out)
             start = i + 1
         }
         if start < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
@@ -57,20 +57,26 @@ enum JSONString {
 
     /// Appends `bytes` (valid UTF-8) escaped minimally: `"`, `\` and control characters.
     static func appendEscaped(_ bytes: some Sequence<UInt8>, into out: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        // Arrays and buffers take the run-copying path above.
+        if bytes.withContiguousStorageIfAvailable({ appendEscaped($0, into: &out) }) != nil { return }
         for c in bytes {
-            switch c {
-            case 0x22: out.append(0x5C); out.append(0x22)
-            case 0x5C: out.append(0x5C); out.append(0x5C)
-            case 0x0A: out.append(0x5C); out.append(0x6E)
-            case 0x0D: out.append(0x5C); out.append(0x72)
-            case 0x09: out.append(0x5C); out.append(0x74)
-            case 0x08: out.append(0x5C); out.append(0x62)
-            case 0x0C: out.append(0x5C); out.append(0x66)
-            case 0..<0x20:
-                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 15)]])
-            default: out.append(c)
-            }
+            if c < 0x20 || c == 0x22 || c == 0x5C { appendEscaped(c, into: &out) } else { out.append(c) }
+        }
+    }
+
+    /// Appends the escape of one byte that needs it.
+    private static func appendEscaped(_ c: UInt8, into out: inout [UInt8]) {
+        let hex: StaticString = "0123456789abcdef"
+        switch c {
+        case 0x22: out.append(0x5C); out.append(0x22)
+        case 0x5C: out.append(0x5C); out.append(0x5C)
+        case 0x0A: out.append(0x5C); out.append(0x6E)
+        case 0x0D: out.append(0x5C); out.append(0x72)
+        case 0x09: out.append(0x5C); out.append(0x74)
+        case 0x08: out.append(0x5C); out.append(0x62)
+        case 0x0C: out.append(0x5C); out.append(0x66)
+        default:
+            out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex.utf8Start[Int(c >> 4)], hex.utf8Start[Int(c & 15)]])
         }
     }
 

@@ -45,6 +45,11 @@ public enum Dimension: Hashable, Sendable, CustomStringConvertible {
 
             /// The slots of this part, in slot order.
             var slots: [ContextSlot] { ContextSlot.allCases.filter { $0.part == self } }
+
+            /// The raw values of this part's slots.
+            var range: Range<Int> {
+                self == .source ? 0..<ContextSlot.browser.rawValue : ContextSlot.browser.rawValue..<ContextSlot.allCases.count
+            }
         }
 
         var part: Part { rawValue <= ContextSlot.utmContent.rawValue ? .source : .client }

@@ -13,8 +13,17 @@ struct LineParser {
     /// so most lines repeat them and skip the dictionaries.
     private var lastValues = [[UInt8]](repeating: [], count: slots)
     private var lastCodes = [UInt32](repeating: 0, count: slots)
-    private var lastContext: [UInt32] = []
+    private var lastContext = [UInt32](repeating: .max, count: slots)
     private var lastTuples: (source: UInt32, client: UInt32) = (0, 0)
+    /// The previous line's run of request dimensions (`browser` … `country`, which all the events of a batch
+    /// share) as its stored bytes and the codes it set: a line repeating it byte for byte takes the codes
+    /// with one comparison.
+    private var lastRun: [UInt8] = []
+    private var lastRunCodes: [(slot: Int, code: UInt32)] = []
+    /// This line's run: where it starts (-1: none open), where its last value ends, and its codes.
+    private var runStart = -1
+    private var runEnd = 0
+    private var runCodes: [(slot: Int, code: UInt32)] = []
     private var pairs: [(UInt32, UInt32)] = []
     private var scratch: [UInt8] = []
 
@@ -90,7 +99,10 @@ struct LineParser {
             guard k + 2 < n, line[k + 1] == 0x3A else { return false }
             let key = UnsafeBufferPointer(rebasing: line[keyStart..<k])
             i = k + 2
-            if line[i] == 0x22 {
+            if runStart < 0, repeatsLastRun(line, at: keyStart - 1, key: key) {
+                for (slot, code) in lastRunCodes { context[slot] = code }
+                i = keyStart - 1 + lastRun.count
+            } else if line[i] == 0x22 {
                 let valueStart = i + 1
                 guard let v = Self.closingQuote(line, from: valueStart) else { return false }
                 let bytes = UnsafeBufferPointer(rebasing: line[valueStart..<v])
@@ -104,10 +116,20 @@ struct LineParser {
                     hasType = true
                 case 10 where key[0] == 0x73: if !bytes.isEmpty { row.session = s.sessions.id(hasher.hash(bytes)) }
                 default:
-                    if let slot = Self.slot(key) { context[slot.rawValue] = code(bytes, slot.rawValue, &s) }
+                    guard let slot = Self.slot(key) else { closeRun(line); break }
+                    let code = code(bytes, slot.rawValue, &s)
+                    context[slot.rawValue] = code
+                    guard Self.requestSlots.contains(slot.rawValue) else { closeRun(line); break }
+                    if runStart < 0 {
+                        runStart = keyStart - 1
+                        runCodes.removeAll(keepingCapacity: true)
+                    }
+                    runCodes.append((slot.rawValue, code))
+                    runEnd = v + 1
                 }
                 i = v + 1
             } else if line[i] == 0x7B, key.count == 8, key[0] == 0x6D {
+                closeRun(line)
                 var j = JSONScanner(line)
                 j.index = i
                 do { try readProperties(&j, into: &s) } catch { return false }
@@ -118,8 +140,31 @@ struct LineParser {
             guard i < n else { return false }
             if line[i] == 0x2C { i += 1 } else if line[i] != 0x7D { return false }
         }
+        closeRun(line)
         finish(&row, ts: ts, hasType: hasType, seq: seq, to: &s)
         return true
+    }
+
+    /// The request dimensions' slots (`browser` … `country`).
+    private static let requestSlots = Dimension.ContextSlot.browser.rawValue...Dimension.ContextSlot.country.rawValue
+
+    /// Whether the member whose key's opening quote is at `at` starts the previous line's run of request
+    /// dimensions, byte for byte, up to a member boundary.
+    @inline(__always)
+    private func repeatsLastRun(_ line: UnsafeBufferPointer<UInt8>, at: Int, key: UnsafeBufferPointer<UInt8>) -> Bool {
+        let end = at + lastRun.count
+        guard !lastRun.isEmpty, end < line.count, line[end] == 0x2C || line[end] == 0x7D,
+              let slot = Self.slot(key), Self.requestSlots.contains(slot.rawValue) else { return false }
+        return lastRun.withUnsafeBufferPointer { memcmp($0.baseAddress!, line.baseAddress! + at, $0.count) == 0 }
+    }
+
+    /// Ends this line's run of request dimensions, if one is open, keeping it for the next line.
+    private mutating func closeRun(_ line: UnsafeBufferPointer<UInt8>) {
+        guard runStart >= 0 else { return }
+        lastRun.removeAll(keepingCapacity: true)
+        lastRun.append(contentsOf: UnsafeBufferPointer(rebasing: line[runStart..<runEnd]))
+        swap(&lastRunCodes, &runCodes)
+        runStart = -1
     }
 
     /// The index of the quote that closes a string whose content starts at `start` (memchr, then a check that
@@ -143,12 +188,17 @@ struct LineParser {
         guard let ts, hasType else { return }
         let date = CivilDate(epochMilliseconds: ts)
         row.ms = UInt32(ts - date.startMilliseconds)
-        if context != lastContext {
-            lastContext = context
-            context.withUnsafeBufferPointer { c in
-                let split = Dimension.ContextSlot.browser.rawValue
-                lastTuples = (UInt32(s.contexts[0].id(UnsafeBufferPointer(rebasing: c[..<split]))),
-                              UInt32(s.contexts[1].id(UnsafeBufferPointer(rebasing: c[split...]))))
+        // Each part's tuple is looked up only when its values differ from the previous line's.
+        context.withUnsafeBufferPointer { c in
+            lastContext.withUnsafeMutableBufferPointer { last in
+                for part in Dimension.ContextSlot.Part.allCases {
+                    let range = part.range
+                    let bytes = range.count * MemoryLayout<UInt32>.stride
+                    guard memcmp(c.baseAddress! + range.lowerBound, last.baseAddress! + range.lowerBound, bytes) != 0 else { continue }
+                    memcpy(last.baseAddress! + range.lowerBound, c.baseAddress! + range.lowerBound, bytes)
+                    let id = UInt32(s.contexts[part.rawValue].id(UnsafeBufferPointer(rebasing: c[range])))
+                    if part == .source { lastTuples.source = id } else { lastTuples.client = id }
+                }
             }
         }
         (row.source, row.client) = lastTuples
