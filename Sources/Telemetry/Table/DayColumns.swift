@@ -78,5 +78,8 @@ struct DayColumns: Sendable {
     /// The ids of `part`'s context tuples.
     func context(_ part: Dimension.ContextSlot.Part) -> [UInt32] { part == .source ? source : client }
 
-    var memoryBytes: Int { ms.capacity * 36 + segments.capacity * 16 + 128 }
+    /// The bytes of one row across the columns.
+    static let rowBytes = 9 * MemoryLayout<UInt32>.stride
+
+    var memoryBytes: Int { ms.capacity * Self.rowBytes + segments.capacity * 16 + 128 }
 }

@@ -28,6 +28,9 @@ public final class EventTable: Sendable {
         /// Property sets: sorted (key id, value id) pairs as little-endian UInt32s; id 0 is the empty set.
         var propSets = NameTable()
         var events = 0
+        /// Counts the times events were removed (retention, erasure): what day groups built before are
+        /// checked against.
+        var generation = 0
 
         init() { _ = propSets.id([]) }
     }
@@ -41,6 +44,8 @@ public final class EventTable: Sendable {
 
     let hasher: SipHash
     let state = Locked(State())
+    /// Unfiltered breakdowns' groups of each date's events.
+    let groups = DayGroupCache()
     private let loading = Locked(Loading())
     private let cancelled = AtomicFlag()
 
@@ -154,7 +159,9 @@ public final class EventTable: Sendable {
     /// Forgets the events of deleted segments.
     func dropSegments(_ seqs: Set<Int>) {
         guard !seqs.isEmpty else { return }
+        defer { groups.removeAll() }
         state.withLock { s in
+            s.generation += 1
             for day in Array(s.days.keys) where s.days[day]!.segments.contains(where: { seqs.contains($0.seq) }) {
                 s.events -= s.days[day]!.removeAll { _, seq in seqs.contains(seq) }
                 if s.days[day]!.count == 0 { s.days[day] = nil }
@@ -166,6 +173,8 @@ public final class EventTable: Sendable {
     func erase(userHash: UInt64) -> Int {
         state.withLock { s in
             guard let id = s.users.lookup(userHash) else { return 0 }
+            s.generation += 1
+            defer { groups.removeAll() }
             var removed = 0
             for day in Array(s.days.keys) where s.days[day]!.user.contains(id) {
                 let users = s.days[day]!.user
@@ -181,7 +190,7 @@ public final class EventTable: Sendable {
     public var memoryBytes: Int {
         state.withLock { s in
             s.days.values.reduce(0) { $0 + $1.memoryBytes } + s.users.memoryBytes + s.sessions.memoryBytes + s.contexts.reduce(0) { $0 + $1.memoryBytes }
-                + s.propSets.names.count * 48 + s.pages.names.count * 48
+                + s.propSets.names.count * 48 + s.pages.names.count * 48 + groups.memoryBytes
         }
     }
 }

@@ -36,14 +36,17 @@ extension TableQuery {
     /// lie in `members[offsets[c]..<offsets[c + 1]]`, so distinct counts need no hashing.
     struct Grouped {
         var offsets: [Int]
-        /// A user id in the low 32 bits, a session id in the high (`DayColumns.none` when absent).
+        /// A user id in the low 32 bits, a session id in the high (`DayColumns.none` when absent); one per event,
+        /// or fewer (repeats dropped) when read from day groups.
         var members: [UInt64]
+        /// The events of each code.
+        var eventCounts: [Int]
         var total = BreakdownCounts()
         /// The lowest and highest user and session ids among the members.
         var users: ClosedRange<UInt32> = 0...0
         var sessions: ClosedRange<UInt32> = 0...0
 
-        func events(_ code: Int) -> Int { offsets[code + 1] - offsets[code] }
+        func events(_ code: Int) -> Int { eventCounts[code] }
 
         /// The codes with events, split in two runs of about the same number of events (one per core).
         func halves(_ codes: [Int]) -> ([Int], [Int]) {
@@ -54,24 +57,23 @@ extension TableQuery {
         }
     }
 
-    /// One run of dates' matching rows, in date and log order.
+    /// One run of dates' matching rows, in date and log order: their members keyed by value code, and who
+    /// is among them.
     private struct Collected {
-        var codes: [UInt32] = []
-        var members: [UInt64] = []
-        var counts: [Int]
+        var members: Keyed<UInt64>
         var users: Bits
         var sessions: Bits
     }
 
     private func collect(_ value: ValueReader, _ start: Int, _ end: Int, visits: VisitPages?) -> Collected {
-        var c = Collected(counts: [Int](repeating: 0, count: value.limit + 1), users: Bits(s.users.count), sessions: Bits(s.sessions.count))
+        var c = Collected(members: Keyed(counts: [Int](repeating: 0, count: value.limit + 1)), users: Bits(s.users.count), sessions: Bits(s.sessions.count))
         let dates = start...max(start, end)
-        let rows = dates.reduce(0) { $0 + ($1 <= end ? s.days[$1]?.count ?? 0 : 0) }
+        let rows = rows(start, end)
         let everything = matchesEverything
         var n = 0
-        c.codes = [UInt32](unsharedCapacity: rows) { codesOut, codesCount in
-            c.members = [UInt64](unsharedCapacity: rows) { membersOut, membersCount in
-                c.counts.withUnsafeMutableBufferPointer { counts in
+        c.members.keys = [UInt32](unsharedCapacity: rows) { codesOut, codesCount in
+            c.members.items = [UInt64](unsharedCapacity: rows) { membersOut, membersCount in
+                c.members.counts.withUnsafeMutableBufferPointer { counts in
                     for date in dates where date <= end {
                         guard let d = s.days[date] else { continue }
                         let codes = value.codes(d)
@@ -95,7 +97,7 @@ extension TableQuery {
             codesCount = n
         }
         // Who is in the run: a bit per user and per session.
-        c.members.withUnsafeBufferPointer { members in
+        c.members.items.withUnsafeBufferPointer { members in
             c.users.insert(members.lazy.map { UInt32(truncatingIfNeeded: $0) })
             c.sessions.insert(members.lazy.map { UInt32(truncatingIfNeeded: $0 >> 32) })
         }
@@ -103,38 +105,84 @@ extension TableQuery {
     }
 
     func grouped(_ dimension: Dimension, _ start: Int, _ end: Int) -> Grouped {
+        // Without a filter, the dates' groups hold the answer (entry and exit pages depend on the window).
+        if let groups, matchesEverything, dimension != .entryPage, dimension != .exitPage {
+            return grouped(dimension, start, end, from: groups)
+        }
         let needsVisits = needsVisitPages || dimension == .entryPage || dimension == .exitPage
         let visits = needsVisits ? VisitPages(s, start, end) : nil
         let value = reader(for: dimension, visits: visits)
         // Each core collects half of the dates, then places its rows into their code's run (a counting sort).
         let mid = middle(start, end)
         var (a, b) = QueryThread.both({ collect(value, start, mid, visits: visits) }, { collect(value, mid + 1, end, visits: visits) })
-        var offsets = [Int](repeating: 0, count: a.counts.count + 1)
-        for c in a.counts.indices { offsets[c + 1] = offsets[c] + a.counts[c] + b.counts[c] }
-        let n = offsets[offsets.count - 1]
-        let members = [UInt64](unsharedCapacity: n) { buffer, count in
-            func place(_ part: Collected, _ next: [Int]) {
-                var next = next
-                next.withUnsafeMutableBufferPointer { next in
-                    part.codes.withUnsafeBufferPointer { codes in
-                        part.members.withUnsafeBufferPointer { members in
-                            for k in codes.indices {
-                                let code = Int(codes[k])
-                                buffer[next[code]] = members[k]
-                                next[code] += 1
-                            }
-                        }
-                    }
-                }
-            }
-            _ = QueryThread.both({ place(a, Array(offsets.dropLast())) },
-                                 { place(b, a.counts.indices.map { offsets[$0] + a.counts[$0] }) })
-            count = n
-        }
+        let (offsets, members) = Self.bucketed(a.members, b.members)
         a.users.formUnion(b.users)
         a.sessions.formUnion(b.sessions)
-        return Grouped(offsets: offsets, members: members, total: BreakdownCounts(events: n, users: a.users.count, visits: a.sessions.count),
+        return Grouped(offsets: offsets, members: members, eventCounts: zip(a.members.counts, b.members.counts).map(+),
+                       total: BreakdownCounts(events: members.count, users: a.users.count, visits: a.sessions.count),
                        users: a.users.span, sessions: a.sessions.span)
+    }
+
+    /// The same from the dates' day groups, built where missing (or out of date) and kept in `cache`: each
+    /// core gets half of the dates' groups, then copies their runs into each code's run.
+    private func grouped(_ dimension: Dimension, _ start: Int, _ end: Int, from cache: DayGroupCache) -> Grouped {
+        let value = reader(for: dimension, visits: nil)
+        let dates = (start...max(start, end)).filter { $0 <= end && s.days[$0] != nil }
+        let cut = dates.firstIndex { $0 > middle(start, end) } ?? dates.count
+        func groups(_ dates: ArraySlice<Int>) -> [DayGroup] {
+            dates.map { day in
+                let d = s.days[day]!
+                return cache.group(.init(dimension: dimension, day: day), rows: d.count, generation: s.generation) {
+                    DayGroup(d, codes: value.codes(d), limit: value.limit)
+                }
+            }
+        }
+        let halves = QueryThread.both({ groups(dates[..<cut]) }, { groups(dates[cut...]) })
+        func sizes(_ groups: [DayGroup]) -> (members: [Int], events: [Int]) {
+            var members = [Int](repeating: 0, count: value.limit + 1)
+            var events = members
+            for g in groups {
+                for (k, c) in g.codes.enumerated() {
+                    members[Int(c)] += g.offsets[k + 1] - g.offsets[k]
+                    events[Int(c)] += g.events[k]
+                }
+            }
+            return (members, events)
+        }
+        let (a, b) = (sizes(halves.0), sizes(halves.1))
+        var offsets = [Int](repeating: 0, count: value.limit + 2)
+        for c in 0...value.limit { offsets[c + 1] = offsets[c] + a.members[c] + b.members[c] }
+        let n = offsets[value.limit + 1]
+        var whole: (users: Bits, sessions: Bits)?
+        let members = [UInt64](unsharedCapacity: n) { out, count in
+            func copy(_ groups: [DayGroup], _ next: [Int]) -> (users: Bits, sessions: Bits) {
+                var next = next
+                var users = Bits(s.users.count)
+                var sessions = Bits(s.sessions.count)
+                for g in groups {
+                    g.members.withUnsafeBufferPointer { m in
+                        for (k, c) in g.codes.enumerated() {
+                            let run = UnsafeBufferPointer(rebasing: m[g.offsets[k]..<g.offsets[k + 1]])
+                            (out.baseAddress! + next[Int(c)]).initialize(from: run.baseAddress!, count: run.count)
+                            next[Int(c)] += run.count
+                        }
+                        users.insert(m.lazy.map { UInt32(truncatingIfNeeded: $0) })
+                        sessions.insert(m.lazy.map { UInt32(truncatingIfNeeded: $0 >> 32) })
+                    }
+                }
+                return (users, sessions)
+            }
+            var (first, second) = QueryThread.both({ copy(halves.0, Array(offsets.dropLast())) },
+                                                   { copy(halves.1, (0...value.limit).map { offsets[$0] + a.members[$0] }) })
+            first.users.formUnion(second.users)
+            first.sessions.formUnion(second.sessions)
+            whole = first
+            count = n
+        }
+        let eventCounts = zip(a.events, b.events).map(+)
+        return Grouped(offsets: offsets, members: members, eventCounts: eventCounts,
+                       total: BreakdownCounts(events: eventCounts.reduce(0, +), users: whole!.users.count, visits: whole!.sessions.count),
+                       users: whole!.users.span, sessions: whole!.sessions.span)
     }
 
     /// Distinct users and visits of one code at a time: a mark per user and session of the window's id ranges
@@ -167,7 +215,7 @@ extension TableQuery {
             userMarks.withUnsafeMutableBufferPointer { users in
                 sessionMarks.withUnsafeMutableBufferPointer { sessions in
                     g.members.withUnsafeBufferPointer { members in
-                        c.events = g.offsets[code + 1] - g.offsets[code]
+                        c.events = g.events(code)
                         for k in g.offsets[code]..<g.offsets[code + 1] {
                             let u = UInt32(truncatingIfNeeded: members[k])
                             if u != DayColumns.none, users[Int(u &- userLow)] != generation {

@@ -27,15 +27,14 @@ extension TableQuery {
     private func paths(_ start: Int, _ end: Int, keep: (DayColumns, Int) -> PathAnalysis.Event?) -> [ArraySlice<PathAnalysis.Event>] {
         let visits = needsVisitPages ? VisitPages(s, start, end) : nil
         let userCount = s.users.count
-        func collect(_ from: Int, _ to: Int) -> (users: [UInt32], events: [PathAnalysis.Event], counts: [Int]) {
+        func collect(_ from: Int, _ to: Int) -> Keyed<PathAnalysis.Event> {
             let dates = from...max(from, to)
-            let rows = dates.reduce(0) { $0 + ($1 <= to ? s.days[$1]?.count ?? 0 : 0) }
-            var counts = [Int](repeating: 0, count: userCount)
-            var users: [UInt32] = []
+            let rows = rows(from, to)
+            var c = Keyed<PathAnalysis.Event>(counts: [Int](repeating: 0, count: userCount))
             var n = 0
-            let events = [PathAnalysis.Event](unsharedCapacity: rows) { eventsOut, eventsCount in
-                users = [UInt32](unsharedCapacity: rows) { usersOut, usersCount in
-                    counts.withUnsafeMutableBufferPointer { counts in
+            c.items = [PathAnalysis.Event](unsharedCapacity: rows) { eventsOut, eventsCount in
+                c.keys = [UInt32](unsharedCapacity: rows) { usersOut, usersCount in
+                    c.counts.withUnsafeMutableBufferPointer { counts in
                         for day in dates where day <= to {
                             guard let d = s.days[day] else { continue }
                             let base = Int64(day) * Milliseconds.day
@@ -55,29 +54,18 @@ extension TableQuery {
                 }
                 eventsCount = n
             }
-            return (users, events, counts)
+            return c
         }
         let mid = middle(start, end)
         let (a, b) = QueryThread.both({ collect(start, mid) }, { collect(mid + 1, end) })
-        var offsets = [Int](repeating: 0, count: userCount + 1)
-        for u in 0..<userCount { offsets[u + 1] = offsets[u] + a.counts[u] + b.counts[u] }
+        let placed = Self.bucketed(a, b)
+        let offsets = placed.offsets
+        var grouped = placed.items
         let users = (0..<userCount).filter { offsets[$0 + 1] > offsets[$0] }
-        let total = offsets[userCount]
-        let grouped = [PathAnalysis.Event](unsharedCapacity: total) { g, count in
-            func place(_ part: (users: [UInt32], events: [PathAnalysis.Event], counts: [Int]), _ next: [Int]) {
-                var next = next
-                next.withUnsafeMutableBufferPointer { next in
-                    for k in part.users.indices {
-                        let u = Int(part.users[k])
-                        (g.baseAddress! + next[u]).initialize(to: part.events[k])
-                        next[u] += 1
-                    }
-                }
-            }
-            _ = QueryThread.both({ place(a, Array(offsets.dropLast())) }, { place(b, (0..<userCount).map { offsets[$0] + a.counts[$0] }) })
-            // Events arrive by date, and in log order within a date, mostly already by ts: a stable sort by ts
-            // (ties in log order) only where they are not.
-            func order(_ users: ArraySlice<Int>) {
+        // Events arrive by date, and in log order within a date, mostly already by ts: a stable sort by ts
+        // (ties in log order) only where they are not.
+        grouped.withUnsafeMutableBufferPointer { g in
+            _ = inHalves(users) { users in
                 for u in users {
                     let range = offsets[u]..<offsets[u + 1]
                     guard zip(g[range].dropLast(), g[range].dropFirst()).contains(where: { $0.ts > $1.ts }) else { continue }
@@ -85,17 +73,8 @@ extension TableQuery {
                     for (k, e) in zip(range, sorted) { g[k] = e }
                 }
             }
-            let half = users.count / 2
-            _ = QueryThread.both({ order(users[..<half]) }, { order(users[half...]) })
-            count = total
         }
         return users.map { grouped[offsets[$0]..<offsets[$0 + 1]] }
-    }
-
-    /// `body` over each half of `items` on both cores.
-    private func inHalves<T, R>(_ items: [T], _ body: (ArraySlice<T>) -> R) -> (R, R) {
-        let half = items.count / 2
-        return QueryThread.both({ body(items[..<half]) }, { body(items[half...]) })
     }
 
     /// Users reaching each step (docs/metrics.md).

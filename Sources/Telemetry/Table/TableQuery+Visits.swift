@@ -88,10 +88,10 @@ extension TableQuery {
         // The run's session ids span a narrow range of the table's (ids follow first sight): the session-to-visit
         // map covers that range only.
         let dates = from...max(from, to)
-        var (low, high, rows) = (UInt32.max, UInt32(0), 0)
+        let rows = rows(from, to)
+        var (low, high) = (UInt32.max, UInt32(0))
         for day in dates where day <= to {
             guard let d = s.days[day] else { continue }
-            rows += d.count
             d.session.withUnsafeBufferPointer { session in
                 for v in session where v != DayColumns.none {
                     low = min(low, v)

@@ -4,6 +4,8 @@ struct TableQuery {
     let s: EventTable.State
     /// The table's user-id hasher, which the filtered day indexes share.
     let hasher: SipHash
+    /// The table's day groups, which unfiltered breakdowns read (nil: group the rows each time).
+    let groups: DayGroupCache?
     private var type: [Bool]?
     private var feature: [Bool]?
     private var page: [Bool]?
@@ -14,9 +16,10 @@ struct TableQuery {
     private var entry: [Bool]?
     private var exit: [Bool]?
 
-    init(_ s: EventTable.State, filter: EventFilter, hasher: SipHash) {
+    init(_ s: EventTable.State, filter: EventFilter, hasher: SipHash, groups: DayGroupCache? = nil) {
         self.s = s
         self.hasher = hasher
+        self.groups = groups
         var contextConditions: [(Dimension.ContextSlot, Set<UInt32>, Bool)] = []
         var propConditions: [(UInt32?, Set<UInt32>, Bool)] = []
         for c in filter.conditions {
@@ -85,15 +88,62 @@ struct TableQuery {
         }
     }
 
+    /// The number of events (matching or not) of the dates `start...end`.
+    func rows(_ start: Int, _ end: Int) -> Int {
+        (start...max(start, end)).reduce(0) { $0 + ($1 <= end ? s.days[$1]?.count ?? 0 : 0) }
+    }
+
     /// The date that splits `start...end` into two runs of about the same number of events.
     func middle(_ start: Int, _ end: Int) -> Int {
-        let all = (start...max(start, end)).reduce(0) { $0 + ($1 <= end ? s.days[$1]?.count ?? 0 : 0) }
+        let all = rows(start, end)
         var sum = 0
         for n in start...max(start, end) where n <= end {
             sum += s.days[n]?.count ?? 0
             if sum * 2 >= all { return n }
         }
         return end
+    }
+
+    /// `body` over each half of `items`, one half per core.
+    func inHalves<T, R>(_ items: [T], _ body: (ArraySlice<T>) -> R) -> (R, R) {
+        let half = items.count / 2
+        return QueryThread.both({ body(items[..<half]) }, { body(items[half...]) })
+    }
+
+    /// Items that one core collected, each with its bucket (a value code, a user id), and how many each
+    /// bucket got.
+    struct Keyed<Item> {
+        var keys: [UInt32] = []
+        var items: [Item] = []
+        var counts: [Int]
+    }
+
+    /// The items of `a` and `b` placed into one array by bucket (a counting sort; stable, `a`'s before `b`'s),
+    /// each placed on its own core: bucket `k`'s items lie in `items[offsets[k]..<offsets[k + 1]]`.
+    static func bucketed<Item>(_ a: Keyed<Item>, _ b: Keyed<Item>) -> (offsets: [Int], items: [Item]) {
+        let buckets = a.counts.count
+        var offsets = [Int](repeating: 0, count: buckets + 1)
+        for k in 0..<buckets { offsets[k + 1] = offsets[k] + a.counts[k] + b.counts[k] }
+        let n = offsets[buckets]
+        let items = [Item](unsharedCapacity: n) { out, count in
+            func place(_ part: Keyed<Item>, _ next: [Int]) {
+                var next = next
+                next.withUnsafeMutableBufferPointer { next in
+                    part.keys.withUnsafeBufferPointer { keys in
+                        part.items.withUnsafeBufferPointer { items in
+                            for k in keys.indices {
+                                let bucket = Int(keys[k])
+                                (out.baseAddress! + next[bucket]).initialize(to: items[k])
+                                next[bucket] += 1
+                            }
+                        }
+                    }
+                }
+            }
+            _ = QueryThread.both({ place(a, Array(offsets.dropLast())) }, { place(b, (0..<buckets).map { offsets[$0] + a.counts[$0] }) })
+            count = n
+        }
+        return (offsets, items)
     }
 
     // MARK: compiling

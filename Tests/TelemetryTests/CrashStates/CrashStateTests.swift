@@ -144,7 +144,7 @@ enum CrashExplorer {
         FileSystem.list(relative.isEmpty ? root : root + "/" + relative).flatMap { name -> [String] in
             let rel = relative.isEmpty ? name : relative + "/" + name
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: root + "/" + rel, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: root + "/" + rel, isDirectory: &isDirectory)
             return isDirectory.boolValue ? allFiles(root, rel) : [rel]
         }
     }
@@ -157,7 +157,7 @@ enum CrashExplorer {
         var config = config
         config.dataDirectory = dir.path
         for d in state.directories.sorted() { try! FileManager.default.createDirectory(atPath: dir.path + "/" + d, withIntermediateDirectories: true) }
-        for (path, bytes) in state.files { FileManager.default.createFile(atPath: dir.path + "/" + path, contents: Data(bytes)) }
+        for (path, bytes) in state.files { _ = FileManager.default.createFile(atPath: dir.path + "/" + path, contents: Data(bytes)) }
         let described = "state {\(state.files.keys.sorted().map { "\($0): \(state.files[$0]!.count) B" }.joined(separator: ", "))}"
         let today = CivilDate(epochMilliseconds: clock.now())
 

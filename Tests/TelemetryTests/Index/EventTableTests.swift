@@ -99,4 +99,38 @@ import Testing
         #expect(await Self.figures(storage, end: "2025-12-31") == afterRetention, "retention, seed \(seed)")
         storage.close()
     }
+
+    /// Every unfiltered breakdown, from the kept day groups and from the rows, as one comparable text.
+    static func breakdowns(_ storage: Storage, end: Int) async -> (grouped: String, rows: String) {
+        await storage.reader.scan(EventFilter()) { t in
+            func text(_ t: TableQuery) -> String {
+                ["page", "referrer", "utm_campaign", "browser", "device", "country", "feature", "event_type", "prop:plan"].map { name in
+                    let b = t.breakdown(Dimension(name: name)!, end - 20, end, top: 3, previous: (end - 41, end - 21))
+                    return "\(name) \(b.total) " + b.rows.map { "\($0.value ?? "null") \($0.counts) \($0.previous.map { "\($0)" } ?? "")" }.joined(separator: "; ")
+                }.joined(separator: "\n")
+            }
+            return (text(t), text(TableQuery(t.s, filter: EventFilter(), hasher: t.hasher)))
+        }
+    }
+
+    @Test func keptDayGroupsAnswerAsTheRowsDoAsLateEventsArrive() async throws {
+        let seed = testSeed()
+        let dir = TempDirectory()
+        let clock = ManualClock("2025-10-21T10:00:00Z")
+        let storage = try Storage.open(configuration(dir), logger: quietLogger, now: clock.now)
+        defer { storage.close() }
+        let end = CivilDate(iso: "2025-10-21")!.dayNumber
+        let batches = Self.batches(seed: seed, count: 80)
+        for (body, dims) in batches[..<40] { _ = try await storage.ingestor.ingest(Array(body.utf8), dimensions: dims) }
+        let first = await Self.breakdowns(storage, end: end)
+        #expect(first.grouped == first.rows, "seed \(seed)")
+        #expect(storage.table.groups.memoryBytes > 0, "the groups are kept")
+        // Late events land on dates whose groups are kept: the next answer counts them.
+        for (body, dims) in batches[40...] { _ = try await storage.ingestor.ingest(Array(body.utf8), dimensions: dims) }
+        let second = await Self.breakdowns(storage, end: end)
+        #expect(second.grouped == second.rows, "seed \(seed)")
+        #expect(second.grouped != first.grouped, "seed \(seed)")
+        // Asked again, from the kept groups only.
+        #expect(await Self.breakdowns(storage, end: end).grouped == second.rows, "seed \(seed)")
+    }
 }

@@ -1,0 +1,119 @@
+/// One date's events grouped by the value code of one dimension: each code's event count and its members
+/// (user | session << 32) without repeats. Unfiltered breakdowns read these instead of the date's rows: a
+/// month of them is the month's distinct (value, user, visit) triples of each date, about three fifths of its
+/// events, with the grouping already done (docs/architecture.md).
+struct DayGroup: Sendable {
+    /// The codes with events, ascending; `codes[k]`'s members lie in `members[offsets[k]..<offsets[k + 1]]`.
+    var codes: [UInt32] = []
+    var offsets: [Int] = [0]
+    var events: [Int] = []
+    var members: [UInt64] = []
+
+    /// Groups the rows of `d` whose codes are `codes` (`limit`: the highest code).
+    init(_ d: DayColumns, codes: [UInt32], limit: Int) {
+        var counts = [Int](repeating: 0, count: limit + 1)
+        for c in codes { counts[Int(c)] += 1 }
+        var next = [Int](repeating: 0, count: limit + 2)
+        for c in 0...limit { next[c + 1] = next[c] + counts[c] }
+        var placed = [UInt64](unsharedCapacity: d.count) { out, n in
+            d.user.withUnsafeBufferPointer { user in
+                d.session.withUnsafeBufferPointer { session in
+                    for i in 0..<d.count {
+                        let c = Int(codes[i])
+                        out[next[c]] = UInt64(user[i]) | UInt64(session[i]) << 32
+                        next[c] += 1
+                    }
+                }
+            }
+            n = d.count
+        }
+        // Each code's run sorted, its repeats dropped: the runs shrink in place, kept in code order.
+        var kept = 0
+        var start = 0
+        placed.withUnsafeMutableBufferPointer { all in
+            for c in 0...limit where counts[c] > 0 {
+                var run = UnsafeMutableBufferPointer(rebasing: all[start..<(start + counts[c])])
+                start += counts[c]
+                run.sort()
+                let first = kept
+                for m in run where kept == first || all[kept - 1] != m {
+                    all[kept] = m
+                    kept += 1
+                }
+                self.codes.append(UInt32(c))
+                self.events.append(counts[c])
+                self.offsets.append(kept)
+            }
+        }
+        members = Array(placed[..<kept])
+    }
+
+    /// The members of the `k`th present code.
+    func members(at k: Int) -> ArraySlice<UInt64> { members[offsets[k]..<offsets[k + 1]] }
+
+    var memoryBytes: Int { members.count * 8 + codes.count * 20 + 64 }
+}
+
+/// The day groups built so far, by dimension and date, within a memory budget (least recently used first
+/// out). A group stands for its date's rows as they were: it is used only while the date has the same number
+/// of rows (events are only appended) and the table has erased or expired nothing since it was built.
+final class DayGroupCache: Sendable {
+    struct Key: Hashable {
+        var dimension: Dimension
+        var day: Int
+    }
+
+    private struct Entry {
+        var rows: Int
+        var generation: Int
+        var group: DayGroup
+        var used: Int
+    }
+
+    private struct State {
+        var entries: [Key: Entry] = [:]
+        var bytes = 0
+        var clock = 0
+    }
+
+    /// The bytes the kept groups may hold.
+    static let budget = 96 << 20
+
+    private let state = Locked(State())
+
+    /// The group of `key` for a date of `rows` rows in table generation `generation`: the kept one, or the one
+    /// `build` makes (then kept).
+    func group(_ key: Key, rows: Int, generation: Int, build: () -> DayGroup) -> DayGroup {
+        let kept: DayGroup? = state.withLock { s in
+            guard let e = s.entries[key], e.rows == rows, e.generation == generation else { return nil }
+            s.clock += 1
+            s.entries[key]!.used = s.clock
+            return e.group
+        }
+        if let kept { return kept }
+        let group = build()
+        state.withLock { s in
+            // A build from an older snapshot than the kept group's is not kept.
+            if let e = s.entries[key], e.generation > generation || (e.generation == generation && e.rows > rows) { return }
+            s.bytes -= s.entries[key]?.group.memoryBytes ?? 0
+            s.clock += 1
+            s.entries[key] = Entry(rows: rows, generation: generation, group: group, used: s.clock)
+            s.bytes += group.memoryBytes
+            while s.bytes > Self.budget, let oldest = s.entries.min(by: { $0.value.used < $1.value.used }) {
+                s.bytes -= oldest.value.group.memoryBytes
+                s.entries[oldest.key] = nil
+            }
+        }
+        return group
+    }
+
+    /// Forgets every group (the table erased or expired events).
+    func removeAll() {
+        state.withLock { s in
+            s.entries = [:]
+            s.bytes = 0
+        }
+    }
+
+    var memoryBytes: Int { state.withLock { $0.bytes } }
+}
