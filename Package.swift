@@ -69,7 +69,7 @@ let package = Package(
                 "TelemetryFuzzing",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            exclude: ["Fuzz/regressions.hex", "Dimensions/user-agents.tsv"],
+            exclude: ["Fuzz/regressions.hex", "Dimensions/user-agents.tsv", "Dimensions/bots.tsv"],
             swiftSettings: swiftSettings
         ),
     ]
