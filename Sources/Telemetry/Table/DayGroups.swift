@@ -54,66 +54,8 @@ struct DayGroup: Sendable {
     var memoryBytes: Int { members.count * 8 + codes.count * 20 + 64 }
 }
 
-/// The day groups built so far, by dimension and date, within a memory budget (least recently used first
-/// out). A group stands for its date's rows as they were: it is used only while the date has the same number
-/// of rows (events are only appended) and the table has erased or expired nothing since it was built.
-final class DayGroupCache: Sendable {
-    struct Key: Hashable {
-        var dimension: Dimension
-        var day: Int
-    }
-
-    private struct Entry {
-        var rows: Int
-        var generation: Int
-        var group: DayGroup
-        var used: Int
-    }
-
-    private struct State {
-        var entries: [Key: Entry] = [:]
-        var bytes = 0
-        var clock = 0
-    }
-
-    /// The bytes the kept groups may hold.
-    static let budget = 96 << 20
-
-    private let state = Locked(State())
-
-    /// The group of `key` for a date of `rows` rows in table generation `generation`: the kept one, or the one
-    /// `build` makes (then kept).
-    func group(_ key: Key, rows: Int, generation: Int, build: () -> DayGroup) -> DayGroup {
-        let kept: DayGroup? = state.withLock { s in
-            guard let e = s.entries[key], e.rows == rows, e.generation == generation else { return nil }
-            s.clock += 1
-            s.entries[key]!.used = s.clock
-            return e.group
-        }
-        if let kept { return kept }
-        let group = build()
-        state.withLock { s in
-            // A build from an older snapshot than the kept group's is not kept.
-            if let e = s.entries[key], e.generation > generation || (e.generation == generation && e.rows > rows) { return }
-            s.bytes -= s.entries[key]?.group.memoryBytes ?? 0
-            s.clock += 1
-            s.entries[key] = Entry(rows: rows, generation: generation, group: group, used: s.clock)
-            s.bytes += group.memoryBytes
-            while s.bytes > Self.budget, let oldest = s.entries.min(by: { $0.value.used < $1.value.used }) {
-                s.bytes -= oldest.value.group.memoryBytes
-                s.entries[oldest.key] = nil
-            }
-        }
-        return group
-    }
-
-    /// Forgets every group (the table erased or expired events).
-    func removeAll() {
-        state.withLock { s in
-            s.entries = [:]
-            s.bytes = 0
-        }
-    }
-
-    var memoryBytes: Int { state.withLock { $0.bytes } }
+/// The day groups of unfiltered breakdowns, by dimension and date.
+struct DayGroupKey: Hashable, Sendable {
+    var dimension: Dimension
+    var day: Int
 }

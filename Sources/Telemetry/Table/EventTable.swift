@@ -44,8 +44,9 @@ public final class EventTable: Sendable {
 
     let hasher: SipHash
     let state = Locked(State())
-    /// Unfiltered breakdowns' groups of each date's events.
-    let groups = DayGroupCache()
+    /// Unfiltered breakdowns' groups of each date's events, and unfiltered visit counts' visits of each date.
+    let groups = DayCache<DayGroupKey, DayGroup>(budget: 96 << 20) { $0.memoryBytes }
+    let visits = DayCache<Int, [TableQuery.Visit]>(budget: 64 << 20) { $0.count * MemoryLayout<TableQuery.Visit>.stride }
     private let loading = Locked(Loading())
     private let cancelled = AtomicFlag()
 
@@ -159,7 +160,7 @@ public final class EventTable: Sendable {
     /// Forgets the events of deleted segments.
     func dropSegments(_ seqs: Set<Int>) {
         guard !seqs.isEmpty else { return }
-        defer { groups.removeAll() }
+        defer { forgetDerived() }
         state.withLock { s in
             s.generation += 1
             for day in Array(s.days.keys) where s.days[day]!.segments.contains(where: { seqs.contains($0.seq) }) {
@@ -174,7 +175,7 @@ public final class EventTable: Sendable {
         state.withLock { s in
             guard let id = s.users.lookup(userHash) else { return 0 }
             s.generation += 1
-            defer { groups.removeAll() }
+            defer { forgetDerived() }
             var removed = 0
             for day in Array(s.days.keys) where s.days[day]!.user.contains(id) {
                 let users = s.days[day]!.user
@@ -186,11 +187,17 @@ public final class EventTable: Sendable {
         }
     }
 
+    /// Forgets what was worked out from the dates' rows (events were removed).
+    private func forgetDerived() {
+        groups.removeAll()
+        visits.removeAll()
+    }
+
     /// An estimate of the bytes the columns and the larger dictionaries hold.
     public var memoryBytes: Int {
         state.withLock { s in
             s.days.values.reduce(0) { $0 + $1.memoryBytes } + s.users.memoryBytes + s.sessions.memoryBytes + s.contexts.reduce(0) { $0 + $1.memoryBytes }
-                + s.propSets.names.count * 48 + s.pages.names.count * 48 + groups.memoryBytes
+                + s.propSets.names.count * 48 + s.pages.names.count * 48 + groups.memoryBytes + visits.memoryBytes
         }
     }
 }

@@ -125,14 +125,14 @@ extension TableQuery {
 
     /// The same from the dates' day groups, built where missing (or out of date) and kept in `cache`: each
     /// core gets half of the dates' groups, then copies their runs into each code's run.
-    private func grouped(_ dimension: Dimension, _ start: Int, _ end: Int, from cache: DayGroupCache) -> Grouped {
+    private func grouped(_ dimension: Dimension, _ start: Int, _ end: Int, from cache: DayCache<DayGroupKey, DayGroup>) -> Grouped {
         let value = reader(for: dimension, visits: nil)
         let dates = (start...max(start, end)).filter { $0 <= end && s.days[$0] != nil }
         let cut = dates.firstIndex { $0 > middle(start, end) } ?? dates.count
         func groups(_ dates: ArraySlice<Int>) -> [DayGroup] {
             dates.map { day in
                 let d = s.days[day]!
-                return cache.group(.init(dimension: dimension, day: day), rows: d.count, generation: s.generation) {
+                return cache.value(.init(dimension: dimension, day: day), rows: d.count, generation: s.generation) {
                     DayGroup(d, codes: value.codes(d), limit: value.limit)
                 }
             }

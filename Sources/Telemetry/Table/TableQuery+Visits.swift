@@ -52,8 +52,8 @@ public struct VisitFigures: Sendable, Equatable {
 }
 
 extension TableQuery {
-    /// One visit's events within a window.
-    private struct Visit {
+    /// One visit's events within a window (or a date).
+    struct Visit: Sendable {
         var session: UInt32
         var first = Int64.max
         var last = Int64.min
@@ -82,6 +82,42 @@ extension TableQuery {
             guard session >= low, session - low < local.count, local[Int(session - low)] != .max else { return nil }
             return Int(local[Int(session - low)])
         }
+    }
+
+    /// The visits of the dates `from...to` from each date's visits, kept in `cache` (built where missing or out
+    /// of date): a visit seen on several dates is one.
+    private func collectVisits(_ from: Int, _ to: Int, pageView: UInt32?, cache: DayCache<Int, [Visit]>) -> Visits {
+        let days: [[Visit]] = (from...max(from, to)).compactMap { day in
+            guard day <= to, let d = s.days[day] else { return nil }
+            return cache.value(day, rows: d.count, generation: s.generation) {
+                collectVisits(day, day, pageView: pageView, visitPages: nil).visits
+            }
+        }
+        var (low, high, count) = (UInt32.max, UInt32(0), 0)
+        for visits in days {
+            count += visits.count
+            for v in visits {
+                low = min(low, v.session)
+                high = max(high, v.session)
+            }
+        }
+        guard low <= high else { return Visits() }
+        var local = [UInt32](repeating: .max, count: Int(high - low) + 1)
+        let found = [Visit](unsharedCapacity: count) { found, n in
+            for visits in days {
+                for v in visits {
+                    let slot = Int(v.session - low)
+                    if local[slot] == .max {
+                        local[slot] = UInt32(n)
+                        (found.baseAddress! + n).initialize(to: v)
+                        n += 1
+                    } else {
+                        found[Int(local[slot])].merge(v)
+                    }
+                }
+            }
+        }
+        return Visits(visits: found, map: SessionMap(low: low, local: local))
     }
 
     private func collectVisits(_ from: Int, _ to: Int, pageView: UInt32?, visitPages: VisitPages?) -> Visits {
@@ -142,8 +178,12 @@ extension TableQuery {
         let dates = (start...max(start, end)).filter { $0 <= end }
         let visitPages = needsVisitPages ? VisitPages(s, start, end) : nil
         let mid = middle(start, end)
-        var (a, b) = QueryThread.both({ collectVisits(start, mid, pageView: pageView, visitPages: visitPages) },
-                                      { collectVisits(mid + 1, end, pageView: pageView, visitPages: visitPages) })
+        // Without a filter, from each date's visits, worked out once and kept.
+        let cache = matchesEverything ? dayVisits : nil
+        func collect(_ from: Int, _ to: Int) -> Visits {
+            cache.map { collectVisits(from, to, pageView: pageView, cache: $0) } ?? collectVisits(from, to, pageView: pageView, visitPages: visitPages)
+        }
+        var (a, b) = QueryThread.both({ collect(start, mid) }, { collect(mid + 1, end) })
         // A visit both halves saw is one visit.
         let earlier = a.map
         let onlyLater = a.visits.withUnsafeMutableBufferPointer { visits in

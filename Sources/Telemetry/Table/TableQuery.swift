@@ -4,8 +4,10 @@ struct TableQuery {
     let s: EventTable.State
     /// The table's user-id hasher, which the filtered day indexes share.
     let hasher: SipHash
-    /// The table's day groups, which unfiltered breakdowns read (nil: group the rows each time).
-    let groups: DayGroupCache?
+    /// The table's day groups and visits of each date, which unfiltered breakdowns and visit counts read (nil:
+    /// work from the rows each time).
+    let groups: DayCache<DayGroupKey, DayGroup>?
+    let dayVisits: DayCache<Int, [Visit]>?
     private var type: [Bool]?
     private var feature: [Bool]?
     private var page: [Bool]?
@@ -16,10 +18,12 @@ struct TableQuery {
     private var entry: [Bool]?
     private var exit: [Bool]?
 
-    init(_ s: EventTable.State, filter: EventFilter, hasher: SipHash, groups: DayGroupCache? = nil) {
+    init(_ s: EventTable.State, filter: EventFilter, hasher: SipHash, groups: DayCache<DayGroupKey, DayGroup>? = nil,
+         dayVisits: DayCache<Int, [Visit]>? = nil) {
         self.s = s
         self.hasher = hasher
         self.groups = groups
+        self.dayVisits = dayVisits
         var contextConditions: [(Dimension.ContextSlot, Set<UInt32>, Bool)] = []
         var propConditions: [(UInt32?, Set<UInt32>, Bool)] = []
         for c in filter.conditions {

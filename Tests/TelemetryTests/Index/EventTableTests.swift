@@ -100,20 +100,22 @@ import Testing
         storage.close()
     }
 
-    /// Every unfiltered breakdown, from the kept day groups and from the rows, as one comparable text.
+    /// Every unfiltered breakdown and the visits, from what is kept of each date and from the rows, as one
+    /// comparable text.
     static func breakdowns(_ storage: Storage, end: Int) async -> (grouped: String, rows: String) {
         await storage.reader.scan(EventFilter()) { t in
             func text(_ t: TableQuery) -> String {
-                ["page", "referrer", "utm_campaign", "browser", "device", "country", "feature", "event_type", "prop:plan"].map { name in
+                let visits = t.visits(end - 20, end)
+                return ["page", "referrer", "utm_campaign", "browser", "device", "country", "feature", "event_type", "prop:plan"].map { name in
                     let b = t.breakdown(Dimension(name: name)!, end - 20, end, top: 3, previous: (end - 41, end - 21))
                     return "\(name) \(b.total) " + b.rows.map { "\($0.value ?? "null") \($0.counts) \($0.previous.map { "\($0)" } ?? "")" }.joined(separator: "; ")
-                }.joined(separator: "\n")
+                }.joined(separator: "\n") + "\nvisits \(visits.total) \(visits.days.map { "\($0.1)" })"
             }
             return (text(t), text(TableQuery(t.s, filter: EventFilter(), hasher: t.hasher)))
         }
     }
 
-    @Test func keptDayGroupsAnswerAsTheRowsDoAsLateEventsArrive() async throws {
+    @Test func whatIsKeptOfEachDateAnswersAsTheRowsDoAsLateEventsArrive() async throws {
         let seed = testSeed()
         let dir = TempDirectory()
         let clock = ManualClock("2025-10-21T10:00:00Z")
@@ -124,7 +126,7 @@ import Testing
         for (body, dims) in batches[..<40] { _ = try await storage.ingestor.ingest(Array(body.utf8), dimensions: dims) }
         let first = await Self.breakdowns(storage, end: end)
         #expect(first.grouped == first.rows, "seed \(seed)")
-        #expect(storage.table.groups.memoryBytes > 0, "the groups are kept")
+        #expect(storage.table.groups.memoryBytes > 0 && storage.table.visits.memoryBytes > 0, "kept")
         // Late events land on dates whose groups are kept: the next answer counts them.
         for (body, dims) in batches[40...] { _ = try await storage.ingestor.ingest(Array(body.utf8), dimensions: dims) }
         let second = await Self.breakdowns(storage, end: end)
