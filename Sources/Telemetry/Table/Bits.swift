@@ -17,20 +17,6 @@ struct Bits {
     @inline(__always)
     func contains(_ id: Int) -> Bool { words[id >> 6] & (UInt64(1) << UInt64(id & 63)) != 0 }
 
-    /// Adds every id of `ids` except `DayColumns.none`.
-    mutating func insert(_ ids: some Sequence<UInt32>) {
-        var added = 0
-        words.withUnsafeMutableBufferPointer { words in
-            for id in ids where id != DayColumns.none {
-                let bit = UInt64(1) << UInt64(id & 63)
-                let w = Int(id >> 6)
-                added += words[w] & bit == 0 ? 1 : 0
-                words[w] |= bit
-            }
-        }
-        count += added
-    }
-
     /// The lowest and the highest id in the set (0...0 when empty).
     var span: ClosedRange<UInt32> {
         guard let first = words.firstIndex(where: { $0 != 0 }), let last = words.lastIndex(where: { $0 != 0 }) else { return 0...0 }
@@ -46,8 +32,62 @@ struct Bits {
         }
     }
 
+    /// Adds the users (low 32 bits) of `members` to `users` and their sessions (high 32 bits) to `sessions`,
+    /// except `DayColumns.none`; the counts are right again after `recount()`.
+    static func insert(members: UnsafeBufferPointer<UInt64>, users: inout Bits, sessions: inout Bits) {
+        users.words.withUnsafeMutableBufferPointer { u in
+            sessions.words.withUnsafeMutableBufferPointer { v in
+                for m in members {
+                    let user = UInt32(truncatingIfNeeded: m)
+                    let session = UInt32(truncatingIfNeeded: m >> 32)
+                    if user != DayColumns.none { u[Int(user >> 6)] |= UInt64(1) << UInt64(user & 63) }
+                    if session != DayColumns.none { v[Int(session >> 6)] |= UInt64(1) << UInt64(session & 63) }
+                }
+            }
+        }
+    }
+
+    /// Counts the ids again (after `insert(members:users:sessions:)`).
+    mutating func recount() { count = words.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+    /// Adds every id of `other`, whose ids all lie within this set's size.
+    mutating func formUnion(_ other: SpanBits) {
+        words.withUnsafeMutableBufferPointer { words in
+            for (k, w) in other.words.enumerated() {
+                count += (w & ~words[other.first + k]).nonzeroBitCount
+                words[other.first + k] |= w
+            }
+        }
+    }
+
     mutating func removeAll() {
         for i in words.indices { words[i] = 0 }
         count = 0
     }
+}
+
+/// A bit set of the ids of a narrow range: the words from the one holding the lowest id to the one holding the
+/// highest, what a date's sessions (ids follow first sight) take little room in.
+struct SpanBits: Sendable {
+    /// The index of the first word.
+    private(set) var first = 0
+    private(set) var words: [UInt64] = []
+
+    /// The set of `ids` except `DayColumns.none`.
+    init(_ ids: UnsafeBufferPointer<UInt32>) {
+        var (low, high) = (UInt32.max, UInt32(0))
+        for id in ids where id != DayColumns.none {
+            low = min(low, id)
+            high = max(high, id)
+        }
+        guard low <= high else { return }
+        first = Int(low >> 6)
+        var words = [UInt64](repeating: 0, count: Int(high >> 6) - first + 1)
+        words.withUnsafeMutableBufferPointer { words in
+            for id in ids where id != DayColumns.none { words[Int(id >> 6) - first] |= UInt64(1) << UInt64(id & 63) }
+        }
+        self.words = words
+    }
+
+    var memoryBytes: Int { words.count * 8 }
 }

@@ -8,6 +8,9 @@ struct DayGroup: Sendable {
     var offsets: [Int] = [0]
     var events: [Int] = []
     var members: [UInt64] = []
+    /// The date's users and sessions (of all its events).
+    var users = SpanBits(UnsafeBufferPointer(start: nil, count: 0))
+    var sessions = SpanBits(UnsafeBufferPointer(start: nil, count: 0))
 
     /// Groups the rows of `d` whose codes are `codes` (`limit`: the highest code).
     init(_ d: DayColumns, codes: [UInt32], limit: Int) {
@@ -46,12 +49,11 @@ struct DayGroup: Sendable {
             }
         }
         members = Array(placed[..<kept])
+        users = d.user.withUnsafeBufferPointer(SpanBits.init)
+        sessions = d.session.withUnsafeBufferPointer(SpanBits.init)
     }
 
-    /// The members of the `k`th present code.
-    func members(at k: Int) -> ArraySlice<UInt64> { members[offsets[k]..<offsets[k + 1]] }
-
-    var memoryBytes: Int { members.count * 8 + codes.count * 20 + 64 }
+    var memoryBytes: Int { members.count * 8 + codes.count * 20 + users.memoryBytes + sessions.memoryBytes + 64 }
 }
 
 /// The day groups of unfiltered breakdowns, by dimension and date.

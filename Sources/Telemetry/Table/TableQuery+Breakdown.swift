@@ -36,11 +36,20 @@ extension TableQuery {
         let current = grouped(dimension, start, end)
         let value = reader(for: dimension, visits: nil as VisitPages?)
         struct Ranked { var code: Int; var name: String?; var counts: BreakdownCounts }
-        let present = (0..<(current.offsets.count - 1)).filter { current.events($0) > 0 }
-        var ranked = counts(current, present).map { code, counts in
-            Ranked(code: code, name: code == 0 ? nil : value.name(UInt32(code)), counts: counts)
+        let present = (0..<current.codes).filter { current.events($0) > 0 }
+        // Ranked by users and events; names (the last key) are read only for the ties the shown rows reach.
+        var ranked = counts(current, present).map { Ranked(code: $0.code, name: nil, counts: $0.counts) }
+        ranked.sort { a, b in
+            a.counts.users != b.counts.users ? a.counts.users > b.counts.users : a.counts.events > b.counts.events
         }
-        ranked.sort { Breakdown.ranksBefore(($0.name, $0.counts), ($1.name, $1.counts)) }
+        var i = 0
+        while i < min(top, ranked.count) {
+            var j = i + 1
+            while j < ranked.count, ranked[j].counts.users == ranked[i].counts.users, ranked[j].counts.events == ranked[i].counts.events { j += 1 }
+            for k in i..<j where ranked[k].code != 0 { ranked[k].name = value.name(UInt32(ranked[k].code)) }
+            ranked[i..<j].sort { Breakdown.ranksBefore(($0.name, $0.counts), ($1.name, $1.counts)) }
+            i = j
+        }
         let shown = Array(ranked.prefix(top))
         let listed = Set(shown.map(\.code))
         var rows = shown.map { Breakdown.Row(value: $0.name, counts: $0.counts) }
@@ -49,11 +58,11 @@ extension TableQuery {
         }
         if let (pStart, pEnd) = previous {
             let before = grouped(dimension, pStart, pEnd)
-            let earlier = counts(before, shown.map(\.code).filter { $0 + 1 < before.offsets.count })
+            let earlier = Dictionary(uniqueKeysWithValues: counts(before, shown.map(\.code).filter { $0 < before.codes }))
             for (k, row) in shown.enumerated() { rows[k].previous = earlier[row.code] ?? BreakdownCounts() }
             if rows.count > shown.count {
                 // The previous period's (other): every value not listed.
-                let rest = (0..<(before.offsets.count - 1)).filter { !listed.contains($0) && before.events($0) > 0 }
+                let rest = (0..<before.codes).filter { !listed.contains($0) && before.events($0) > 0 }
                 rows[rows.count - 1].previous = union(before, rest)
             }
         }

@@ -33,12 +33,22 @@ extension TableQuery {
     }
 
     /// The matching events of the dates `start...end` grouped by value code: the users and sessions of code `c`
-    /// lie in `members[offsets[c]..<offsets[c + 1]]`, so distinct counts need no hashing.
+    /// lie in runs of member arrays, so distinct counts need no hashing.
     struct Grouped {
-        var offsets: [Int]
-        /// A user id in the low 32 bits, a session id in the high (`DayColumns.none` when absent); one per event,
-        /// or fewer (repeats dropped) when read from day groups.
-        var members: [UInt64]
+        /// A run of a member array.
+        struct Run {
+            var part: Int32
+            var lower: Int32
+            var upper: Int32
+        }
+
+        /// Member arrays (the window's matching rows grouped, or each date's day group): a user id in the low
+        /// 32 bits, a session id in the high (`DayColumns.none` when absent); one per event, or fewer (repeats
+        /// dropped) in day groups.
+        var parts: [[UInt64]]
+        /// Code `c`'s members are the runs `runs[runStarts[c]..<runStarts[c + 1]]`.
+        var runStarts: [Int]
+        var runs: [Run]
         /// The events of each code.
         var eventCounts: [Int]
         var total = BreakdownCounts()
@@ -46,7 +56,19 @@ extension TableQuery {
         var users: ClosedRange<UInt32> = 0...0
         var sessions: ClosedRange<UInt32> = 0...0
 
+        /// The number of codes (the highest plus one).
+        var codes: Int { eventCounts.count }
+
         func events(_ code: Int) -> Int { eventCounts[code] }
+
+        /// Calls `body` with each run of code `code`'s members.
+        @inline(__always)
+        func forEachRun(_ code: Int, _ body: (UnsafeBufferPointer<UInt64>) -> Void) {
+            guard code < codes else { return }
+            for r in runs[runStarts[code]..<runStarts[code + 1]] {
+                parts[Int(r.part)].withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[Int(r.lower)..<Int(r.upper)])) }
+            }
+        }
 
         /// The codes with events, split in two runs of about the same number of events (one per core).
         func halves(_ codes: [Int]) -> ([Int], [Int]) {
@@ -97,10 +119,9 @@ extension TableQuery {
             codesCount = n
         }
         // Who is in the run: a bit per user and per session.
-        c.members.items.withUnsafeBufferPointer { members in
-            c.users.insert(members.lazy.map { UInt32(truncatingIfNeeded: $0) })
-            c.sessions.insert(members.lazy.map { UInt32(truncatingIfNeeded: $0 >> 32) })
-        }
+        c.members.items.withUnsafeBufferPointer { Bits.insert(members: $0, users: &c.users, sessions: &c.sessions) }
+        c.users.recount()
+        c.sessions.recount()
         return c
     }
 
@@ -118,7 +139,9 @@ extension TableQuery {
         let (offsets, members) = Self.bucketed(a.members, b.members)
         a.users.formUnion(b.users)
         a.sessions.formUnion(b.sessions)
-        return Grouped(offsets: offsets, members: members, eventCounts: zip(a.members.counts, b.members.counts).map(+),
+        return Grouped(parts: [members], runStarts: Array(0..<offsets.count),
+                       runs: (0..<(offsets.count - 1)).map { Grouped.Run(part: 0, lower: Int32(offsets[$0]), upper: Int32(offsets[$0 + 1])) },
+                       eventCounts: zip(a.members.counts, b.members.counts).map(+),
                        total: BreakdownCounts(events: members.count, users: a.users.count, visits: a.sessions.count),
                        users: a.users.span, sessions: a.sessions.span)
     }
@@ -138,51 +161,35 @@ extension TableQuery {
             }
         }
         let halves = QueryThread.both({ groups(dates[..<cut]) }, { groups(dates[cut...]) })
-        func sizes(_ groups: [DayGroup]) -> (members: [Int], events: [Int]) {
-            var members = [Int](repeating: 0, count: value.limit + 1)
-            var events = members
-            for g in groups {
-                for (k, c) in g.codes.enumerated() {
-                    members[Int(c)] += g.offsets[k + 1] - g.offsets[k]
-                    events[Int(c)] += g.events[k]
-                }
+        let days = halves.0 + halves.1
+        // Each code's runs, date after date.
+        var runStarts = [Int](repeating: 0, count: value.limit + 2)
+        var eventCounts = [Int](repeating: 0, count: value.limit + 1)
+        for g in days {
+            for (k, c) in g.codes.enumerated() {
+                runStarts[Int(c) + 1] += 1
+                eventCounts[Int(c)] += g.events[k]
             }
-            return (members, events)
         }
-        let (a, b) = (sizes(halves.0), sizes(halves.1))
-        var offsets = [Int](repeating: 0, count: value.limit + 2)
-        for c in 0...value.limit { offsets[c + 1] = offsets[c] + a.members[c] + b.members[c] }
-        let n = offsets[value.limit + 1]
-        var whole: (users: Bits, sessions: Bits)?
-        let members = [UInt64](unsharedCapacity: n) { out, count in
-            func copy(_ groups: [DayGroup], _ next: [Int]) -> (users: Bits, sessions: Bits) {
-                var next = next
-                var users = Bits(s.users.count)
-                var sessions = Bits(s.sessions.count)
-                for g in groups {
-                    g.members.withUnsafeBufferPointer { m in
-                        for (k, c) in g.codes.enumerated() {
-                            let run = UnsafeBufferPointer(rebasing: m[g.offsets[k]..<g.offsets[k + 1]])
-                            (out.baseAddress! + next[Int(c)]).initialize(from: run.baseAddress!, count: run.count)
-                            next[Int(c)] += run.count
-                        }
-                        users.insert(m.lazy.map { UInt32(truncatingIfNeeded: $0) })
-                        sessions.insert(m.lazy.map { UInt32(truncatingIfNeeded: $0 >> 32) })
-                    }
-                }
-                return (users, sessions)
+        for c in 0...value.limit { runStarts[c + 1] += runStarts[c] }
+        var next = runStarts
+        var runs = [Grouped.Run](repeating: Grouped.Run(part: 0, lower: 0, upper: 0), count: runStarts[value.limit + 1])
+        for (part, g) in days.enumerated() {
+            for (k, c) in g.codes.enumerated() {
+                runs[next[Int(c)]] = Grouped.Run(part: Int32(part), lower: Int32(g.offsets[k]), upper: Int32(g.offsets[k + 1]))
+                next[Int(c)] += 1
             }
-            var (first, second) = QueryThread.both({ copy(halves.0, Array(offsets.dropLast())) },
-                                                   { copy(halves.1, (0...value.limit).map { offsets[$0] + a.members[$0] }) })
-            first.users.formUnion(second.users)
-            first.sessions.formUnion(second.sessions)
-            whole = first
-            count = n
         }
-        let eventCounts = zip(a.events, b.events).map(+)
-        return Grouped(offsets: offsets, members: members, eventCounts: eventCounts,
-                       total: BreakdownCounts(events: eventCounts.reduce(0, +), users: whole!.users.count, visits: whole!.sessions.count),
-                       users: whole!.users.span, sessions: whole!.sessions.span)
+        // Who is in the window: each date's users and sessions together.
+        var users = Bits(s.users.count)
+        var sessions = Bits(s.sessions.count)
+        for g in days {
+            users.formUnion(g.users)
+            sessions.formUnion(g.sessions)
+        }
+        return Grouped(parts: days.map(\.members), runStarts: runStarts, runs: runs, eventCounts: eventCounts,
+                       total: BreakdownCounts(events: eventCounts.reduce(0, +), users: users.count, visits: sessions.count),
+                       users: users.span, sessions: sessions.span)
     }
 
     /// Distinct users and visits of one code at a time: a mark per user and session of the window's id ranges
@@ -211,12 +218,12 @@ extension TableQuery {
             let generation = self.generation
             let (userLow, sessionLow) = (users.lowerBound, sessions.lowerBound)
             var c = BreakdownCounts()
-            guard code + 1 < g.offsets.count else { return c }
+            guard code < g.codes else { return c }
+            c.events = g.events(code)
             userMarks.withUnsafeMutableBufferPointer { users in
                 sessionMarks.withUnsafeMutableBufferPointer { sessions in
-                    g.members.withUnsafeBufferPointer { members in
-                        c.events = g.events(code)
-                        for k in g.offsets[code]..<g.offsets[code + 1] {
+                    g.forEachRun(code) { members in
+                        for k in members.indices {
                             let u = UInt32(truncatingIfNeeded: members[k])
                             if u != DayColumns.none, users[Int(u &- userLow)] != generation {
                                 users[Int(u &- userLow)] = generation
@@ -236,15 +243,15 @@ extension TableQuery {
     }
 
     /// Each code's counts, on both cores.
-    func counts(_ g: Grouped, _ codes: [Int]) -> [Int: BreakdownCounts] {
+    func counts(_ g: Grouped, _ codes: [Int]) -> [(code: Int, counts: BreakdownCounts)] {
         let (first, second) = g.halves(codes)
-        func run(_ codes: [Int]) -> [(Int, BreakdownCounts)] {
+        func run(_ codes: [Int]) -> [(code: Int, counts: BreakdownCounts)] {
             guard !codes.isEmpty else { return [] }
             var counter = DistinctCounter(users: g.users, sessions: g.sessions)
             return codes.map { ($0, counter.count(g, code: $0)) }
         }
         let (a, b) = QueryThread.both({ run(first) }, { run(second) })
-        return Dictionary(uniqueKeysWithValues: a + b)
+        return a + b
     }
 
     /// The counts of several codes together (distinct users and visits across all of them), on both cores.
@@ -254,14 +261,12 @@ extension TableQuery {
             var users = Bits(s.users.count)
             var sessions = Bits(s.sessions.count)
             var events = 0
-            g.members.withUnsafeBufferPointer { members in
-                for code in codes where code + 1 < g.offsets.count {
-                    events += g.events(code)
-                    let run = UnsafeBufferPointer(rebasing: members[g.offsets[code]..<g.offsets[code + 1]])
-                    users.insert(run.lazy.map { UInt32(truncatingIfNeeded: $0) })
-                    sessions.insert(run.lazy.map { UInt32(truncatingIfNeeded: $0 >> 32) })
-                }
+            for code in codes where code < g.codes {
+                events += g.events(code)
+                g.forEachRun(code) { Bits.insert(members: $0, users: &users, sessions: &sessions) }
             }
+            users.recount()
+            sessions.recount()
             return (events, users, sessions)
         }
         var (a, b) = QueryThread.both({ run(first) }, { run(second) })
