@@ -14,7 +14,8 @@ static inline int telemetry_set_idle_priority(void) {
     return pthread_setschedparam(pthread_self(), 5, &param);
 }
 
-/// Returns the heap's free memory to the system (glibc); after the event table's start-up load.
+/// Returns the heap's free memory to the system (glibc): after the event table's start-up load, and when the
+/// query thread has been idle for a while.
 static inline void telemetry_release_free_heap(void) { malloc_trim(0); }
 
 /// glibc's memmem (string.h declares it only under _GNU_SOURCE): whether `needle` occurs in `haystack`.

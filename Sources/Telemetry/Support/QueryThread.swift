@@ -73,15 +73,31 @@ final class QueryThread: @unchecked Sendable {
         #endif
     }
 
+    /// How long the thread waits idle before giving the heap's free memory back to the system.
+    static let trimAfterIdle: TimeInterval = 5
+
     private func loop() {
         Self.lowerCurrentThread()
+        // A scan's temporaries (tens of MB) stay in the free lists of the threads that made them, ready for the
+        // next question of a dashboard's burst; once no question came for a while, they go back to the system.
+        var trimmed = true
         while true {
             condition.lock()
-            while queue.isEmpty { condition.wait() }
+            while queue.isEmpty {
+                if trimmed {
+                    condition.wait()
+                } else if !condition.wait(until: Date(timeIntervalSinceNow: Self.trimAfterIdle)), queue.isEmpty {
+                    condition.unlock()
+                    telemetry_release_free_heap()
+                    trimmed = true
+                    condition.lock()
+                }
+            }
             let work = queue
             queue = []
             condition.unlock()
             for item in work { item() }
+            trimmed = false
         }
     }
 }
