@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Interns the context tuples of one `Dimension.ContextSlot.Part` (one value code per slot of the part) in one
 /// flat array; id 0 is the tuple with no value.
 struct ContextTable: Sendable {
@@ -36,7 +40,10 @@ struct ContextTable: Sendable {
             values.append(contentsOf: t)
             return i
         }
-        if values[(i * width)..<((i + 1) * width)].elementsEqual(t) { return i }
+        let same = values.withUnsafeBufferPointer { v in
+            memcmp(v.baseAddress! + i * width, t.baseAddress!, width * MemoryLayout<UInt32>.stride) == 0
+        }
+        if same { return i }
         let key = Array(t)
         if let j = collisions[key] { return j }
         values.append(contentsOf: t)
