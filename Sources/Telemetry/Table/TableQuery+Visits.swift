@@ -193,27 +193,38 @@ extension TableQuery {
                 return false
             }
         }
-        a.visits += onlyLater
-        // Each date's durations side by side (a counting sort by the date of the first event), then sums and the
-        // middle durations per date and for the window.
+        // Each date's sums, and its durations side by side (a counting sort by the date of the first event),
+        // each core tallying one of the two lists.
         struct Sums { var visits = 0, bounces = 0, pages = 0, durationMs: Int64 = 0 }
-        var sums = [Sums](repeating: Sums(), count: dates.count)
-        for v in a.visits {
-            let k = Int(v.first / Milliseconds.day) - start
-            sums[k].visits += 1
-            sums[k].pages += Int(v.pages)
-            sums[k].durationMs += v.last - v.first
-            if v.events == 1 && v.pages == 1 { sums[k].bounces += 1 }
+        func tally(_ visits: [Visit]) -> (sums: [Sums], durations: Keyed<Int64>) {
+            var sums = [Sums](repeating: Sums(), count: dates.count)
+            var durations = Keyed<Int64>(counts: [Int](repeating: 0, count: dates.count))
+            durations.keys = [UInt32](unsharedCapacity: visits.count) { keys, keysCount in
+                durations.items = [Int64](unsharedCapacity: visits.count) { items, itemsCount in
+                    for (i, v) in visits.enumerated() {
+                        let k = Int(v.first / Milliseconds.day) - start
+                        let duration = v.last - v.first
+                        sums[k].visits += 1
+                        sums[k].pages += Int(v.pages)
+                        sums[k].durationMs += duration
+                        if v.events == 1 && v.pages == 1 { sums[k].bounces += 1 }
+                        durations.counts[k] += 1
+                        keys[i] = UInt32(k)
+                        items[i] = duration
+                    }
+                    itemsCount = visits.count
+                }
+                keysCount = visits.count
+            }
+            return (sums, durations)
         }
-        var offsets = [Int](repeating: 0, count: dates.count + 1)
-        for k in sums.indices { offsets[k + 1] = offsets[k] + sums[k].visits }
-        var next = offsets
-        var durations = [Int64](repeating: 0, count: a.visits.count)
-        for v in a.visits {
-            let k = Int(v.first / Milliseconds.day) - start
-            durations[next[k]] = v.last - v.first
-            next[k] += 1
+        let (first, second) = QueryThread.both({ tally(a.visits) }, { tally(onlyLater) })
+        let sums = zip(first.sums, second.sums).map { x, y in
+            Sums(visits: x.visits + y.visits, bounces: x.bounces + y.bounces, pages: x.pages + y.pages, durationMs: x.durationMs + y.durationMs)
         }
+        let placed = Self.bucketed(first.durations, second.durations)
+        let offsets = placed.offsets
+        var durations = placed.items
         var all = durations
         func figures(_ sums: Sums, _ middle: (Int64, Int64)) -> VisitFigures {
             VisitFigures(visits: sums.visits, bounces: sums.bounces, durationSumMs: sums.durationMs, middle: middle, pages: sums.pages)
