@@ -70,7 +70,9 @@ public final class LogMaintenanceService: Service, Sendable {
             }
             group.addTask {
                 while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                    self.applyRetention()
+                    // A first pass reads every segment for its newest event: off the cooperative threads, at
+                    // the idle priority, like compression.
+                    await LowPriorityThread.run { self.applyRetention() }
                     try? await Task.sleep(for: .seconds(3600))
                 }
             }

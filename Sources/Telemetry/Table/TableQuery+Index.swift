@@ -16,14 +16,24 @@ extension TableQuery {
             for n in from...max(from, to) where n <= to {
                 guard let d = s.days[n] else { continue }
                 var day = DayAggregate()
-                day.hours = [Int](repeating: 0, count: 24)
-                for i in 0..<d.count where matches(d, i, visits: visits) {
-                    day.events += 1
-                    day.hours[Int(d.ms[i] / UInt32(Milliseconds.hour))] += 1
-                    types[Int(d.type[i])] += 1
-                    features[Int(d.feature[i])] += 1
-                    if d.user[i] != DayColumns.none { users.insert(Int(d.user[i])) }
+                var hours = [Int](repeating: 0, count: 24)
+                let pass = matching(d, visits: visits)
+                d.ms.withUnsafeBufferPointer { ms in
+                    d.type.withUnsafeBufferPointer { type in
+                        d.feature.withUnsafeBufferPointer { feature in
+                            d.user.withUnsafeBufferPointer { user in
+                                for i in 0..<d.count where pass[i] {
+                                    day.events += 1
+                                    hours[Int(ms[i] / UInt32(Milliseconds.hour))] += 1
+                                    types[Int(type[i])] += 1
+                                    features[Int(feature[i])] += 1
+                                    if user[i] != DayColumns.none { users.insert(Int(user[i])) }
+                                }
+                            }
+                        }
+                    }
                 }
+                day.hours = hours
                 guard day.events > 0 else { continue }
                 day.types = types
                 day.features = Array(features.dropFirst())

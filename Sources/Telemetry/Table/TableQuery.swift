@@ -66,6 +66,32 @@ struct TableQuery {
     /// Whether the filter needs each visit's entry and exit page.
     var needsVisitPages: Bool { entry != nil || exit != nil }
 
+    /// Which rows of `d` match, worked out a column at a time: each condition's flags over its whole column,
+    /// where `matches` asks every condition of each row.
+    func matching(_ d: DayColumns, visits: VisitPages?) -> [Bool] {
+        var pass = [Bool](repeating: true, count: d.count)
+        pass.withUnsafeMutableBufferPointer { pass in
+            func narrow(_ flags: [Bool]?, _ column: [UInt32]) {
+                guard let flags else { return }
+                flags.withUnsafeBufferPointer { flags in
+                    column.withUnsafeBufferPointer { column in
+                        for i in 0..<column.count { pass[i] = pass[i] && flags[Int(column[i])] }
+                    }
+                }
+            }
+            narrow(type, d.type)
+            narrow(feature, d.feature)
+            narrow(page, d.page)
+            narrow(source, d.source)
+            narrow(client, d.client)
+            narrow(props, d.props)
+            if let visits {
+                for i in 0..<d.count where pass[i] { pass[i] = matches(d, i, visits: visits) }
+            }
+        }
+        return pass
+    }
+
     @inline(__always)
     func matches(_ d: DayColumns, _ i: Int, visits: VisitPages?) -> Bool {
         if let type, !type[Int(d.type[i])] { return false }
