@@ -151,7 +151,8 @@ extension TableQuery {
     private func grouped(_ dimension: Dimension, _ start: Int, _ end: Int, from cache: DayCache<DayGroupKey, DayGroup>) -> Grouped {
         let value = reader(for: dimension, visits: nil)
         let dates = (start...max(start, end)).filter { $0 <= end && s.days[$0] != nil }
-        let cut = dates.firstIndex { $0 > middle(start, end) } ?? dates.count
+        let mid = middle(start, end)
+        let cut = dates.firstIndex { $0 > mid } ?? dates.count
         func groups(_ dates: ArraySlice<Int>) -> [DayGroup] {
             dates.map { day in
                 let d = s.days[day]!
