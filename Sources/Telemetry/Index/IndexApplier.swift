@@ -27,8 +27,7 @@ public final class IndexApplier: CommitObserver, @unchecked Sendable {
     public init(index: DayIndex, table: EventTable) {
         self.index = index
         self.table = table
-        let thread = Thread { [self] in loop() }
-        thread.name = "telemetry-index-applier"
+        let thread = Thread(named: "index-applier") { [self] in loop() }
         thread.start()
     }
 

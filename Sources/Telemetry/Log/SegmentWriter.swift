@@ -78,8 +78,7 @@ public final class SegmentWriter: @unchecked Sendable {
         try openActive()
         segmentStart = size > 0 ? rotation.firstReceivedAt() : nil
         stats.setActiveBytes(size)
-        let thread = Thread { [unowned self] in self.commitLoop() }
-        thread.name = "telemetry-segment-writer"
+        let thread = Thread(named: "log-writer") { [unowned self] in self.commitLoop() }
         self.thread = thread
         thread.start()
     }

@@ -68,7 +68,7 @@ public struct SystemdService: Service {
         if let watchdog {
             let interval = (watchdog / 2).seconds
             let (notifier, isHealthy, logger) = (notifier, isHealthy, logger)
-            let thread = Thread {
+            let thread = Thread(named: "watchdog") {
                 // Ping at half the interval; a failed log stops the pings, so systemd restarts us and recovery runs.
                 while !stop.isSet {
                     Thread.sleep(forTimeInterval: interval)
@@ -80,7 +80,6 @@ public struct SystemdService: Service {
                     }
                 }
             }
-            thread.name = "telemetry-watchdog"
             thread.start()
         }
         try? await gracefulShutdown()

@@ -107,7 +107,7 @@ final class DeliveryService: Service, Sendable {
                 from: smtp.from, to: message.to ?? [], subject: message.subject ?? "telemetryd", text: message.body, html: message.html,
                 date: Date(timeIntervalSince1970: TimeInterval(message.created) / 1000), id: "\(message.created)-\(message.kind)-\(message.site)")
             return await withCheckedContinuation { (done: CheckedContinuation<String?, Never>) in
-                let thread = Thread {
+                let thread = Thread(named: "smtp") {
                     do {
                         try smtp.send(to: message.to ?? [], message: mail)
                         done.resume(returning: nil)
@@ -115,7 +115,6 @@ final class DeliveryService: Service, Sendable {
                         done.resume(returning: "\(error)")
                     }
                 }
-                thread.name = "telemetry-smtp"
                 thread.start()
             }
         }

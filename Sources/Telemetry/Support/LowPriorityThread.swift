@@ -9,12 +9,11 @@ import Foundation
 enum LowPriorityThread {
     static func run(_ work: @escaping @Sendable () -> Void) async {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
+            let thread = Thread(named: "background") {
                 lowerCurrentThread()
                 work()
                 done.resume()
             }
-            thread.name = "telemetry-background"
             thread.start()
         }
     }

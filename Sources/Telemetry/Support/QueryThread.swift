@@ -16,8 +16,7 @@ final class QueryThread: @unchecked Sendable {
     private var queue: [@Sendable () -> Void] = []
 
     init() {
-        let thread = Thread { [self] in loop() }
-        thread.name = "telemetry-query"
+        let thread = Thread(named: "query") { [self] in loop() }
         thread.start()
     }
 
@@ -31,40 +30,60 @@ final class QueryThread: @unchecked Sendable {
     }
 
     /// Runs `first` on the calling thread and `second` on a helper thread at the query priority, and returns
-    /// both answers: how one table query uses both cores. The helper lives only as long as the call.
+    /// both answers: how one table query uses both cores. Helpers wait parked between calls (a query makes a
+    /// dozen such calls); a call made while every helper is busy, from a helper too, starts one more.
     static func both<A, B>(_ first: () -> A, _ second: () -> B) -> (A, B) {
         withoutActuallyEscaping(second) { second in
-            let helper = Helper(second)
-            let thread = Thread { [helper] in
-                lowerCurrentThread()
-                helper.run()
-            }
-            thread.name = "telemetry-query-helper"
-            thread.start()
+            let helper = helpers.withLock { $0.popLast() } ?? Helper()
+            var b: B?
+            helper.start { b = second() }
             let a = first()
-            return (a, helper.wait())
+            helper.wait()
+            helpers.withLock { idle in if idle.count < Self.idleHelpers { idle.append(helper) } else { helper.stop() } }
+            return (a, b!)
         }
     }
 
-    /// A helper's work and its answer; `done` orders the write of `result` before the caller's read. The
-    /// work is let go before `done`: the thread may outlive the call, its closure must not.
-    private final class Helper<B>: @unchecked Sendable {
-        var work: (() -> B)?
-        var result: B?
-        let done = DispatchSemaphore(value: 0)
+    /// The helpers kept parked: one per core beyond the query thread's, and one for a nested call.
+    private static let idleHelpers = 2
+    private static let helpers = Locked<[Helper]>([])
 
-        init(_ work: @escaping () -> B) { self.work = work }
+    /// A parked thread that runs one piece of work at a time; `done` orders the work's writes before the
+    /// caller's reads, and the work is let go before `done`: the closure must not outlive the call.
+    private final class Helper: @unchecked Sendable {
+        private var work: (() -> Void)?
+        private let ready = DispatchSemaphore(value: 0)
+        private let done = DispatchSemaphore(value: 0)
 
-        func run() {
-            result = work!()
-            work = nil
-            done.signal()
+        init() {
+            Thread(named: "query-helper") { [self] in
+                QueryThread.lowerCurrentThread()
+                while true {
+                    ready.wait()
+                    guard runWork() else { return }
+                    done.signal()
+                }
+            }.start()
         }
 
-        func wait() -> B {
-            done.wait()
-            return result!
+        /// Runs the work given and lets it go (before `done`: `both` checks that its closure did not escape);
+        /// false when there was none (`stop`).
+        private func runWork() -> Bool {
+            guard let work else { return false }
+            self.work = nil
+            work()
+            return true
         }
+
+        func start(_ work: @escaping () -> Void) {
+            self.work = work
+            ready.signal()
+        }
+
+        func wait() { done.wait() }
+
+        /// Ends the thread (it is not kept parked).
+        func stop() { ready.signal() }
     }
 
     private static func lowerCurrentThread() {

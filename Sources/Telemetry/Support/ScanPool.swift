@@ -27,11 +27,10 @@ public final class ScanPool: Sendable {
         let cancellation = ScanCancellation()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (done: CheckedContinuation<T, any Error>) in
-                let thread = Thread {
+                let thread = Thread(named: "raw-scan") {
                     LowPriorityThread.lowerCurrentThread()
                     done.resume(with: Result { try work(cancellation) })
                 }
-                thread.name = "telemetry-scan"
                 thread.start()
             }
         } onCancel: {

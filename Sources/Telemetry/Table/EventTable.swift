@@ -74,7 +74,11 @@ public final class EventTable: Sendable {
             for batch in commit.batches {
                 batch.lines.withUnsafeBufferPointer { b in
                     for r in batch.records {
-                        parser.add(UnsafeBufferPointer(rebasing: b[r.line.lowerBound..<(r.line.upperBound - 1)]), seq: commit.position.seq, to: &s, hasher: hasher)
+                        if let spans = r.values {
+                            parser.add(r, spans: spans, in: b, seq: commit.position.seq, to: &s, hasher: hasher)
+                        } else {
+                            parser.add(UnsafeBufferPointer(rebasing: b[r.line.lowerBound..<(r.line.upperBound - 1)]), seq: commit.position.seq, to: &s, hasher: hasher)
+                        }
                     }
                 }
             }
@@ -103,7 +107,7 @@ public final class EventTable: Sendable {
     /// Reads the raw log on a thread of its own; queries wait for it (`waitUntilLoaded`), ingest does not.
     func startLoading(_ plan: LoadPlan, logger: Logger) {
         let started = ContinuousClock.now
-        let thread = Thread { [self] in
+        let thread = Thread(named: "table-load") { [self] in
             var fresh = State()
             var parser = LineParser()
             defer { if let fd = plan.active { close(fd) } }
@@ -137,7 +141,6 @@ public final class EventTable: Sendable {
             }
             for waiter in waiters { waiter.resume() }
         }
-        thread.name = "telemetry-table-load"
         thread.start()
     }
 

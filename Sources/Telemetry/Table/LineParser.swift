@@ -33,6 +33,35 @@ struct LineParser {
         if !addCanonical(line, seq: seq, to: &s, hasher: hasher) { addValidating(line, seq: seq, to: &s, hasher: hasher) }
     }
 
+    /// Adds an event the decoder has just written (`r`, its line in `lines`), taking each value where the
+    /// decoder noted it instead of reading the line again.
+    mutating func add(_ r: EventRecord, spans: ValueSpans, in lines: UnsafeBufferPointer<UInt8>, seq: Int, to s: inout EventTable.State, hasher: SipHash) {
+        @inline(__always) func bytes(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: lines[range]) }
+        let line = UnsafeBufferPointer(rebasing: lines[r.line.lowerBound..<(r.line.upperBound - 1)])
+        @inline(__always) func value(_ i: Int) -> UnsafeBufferPointer<UInt8>? {
+            spans[i].map { UnsafeBufferPointer(rebasing: line[$0]) }
+        }
+        var row = DayColumns.Row()
+        row.type = UInt32(s.types.id(bytes(r.eventType)))
+        if let f = r.feature { row.feature = UInt32(s.features.id(bytes(f)) + 1) }
+        if let u = r.user, !u.isEmpty { row.user = s.users.id(hasher.hash(bytes(u))) }
+        if let v = r.session, !v.isEmpty { row.session = s.sessions.id(hasher.hash(bytes(v))) }
+        if let page = value(ValueSpans.page) { row.page = UInt32(s.pages.id(page) + 1) }
+        for slot in 0..<Self.slots {
+            context[slot] = value(slot).map { code($0, slot, &s) } ?? 0
+        }
+        pairs.removeAll(keepingCapacity: true)
+        if let metadata = spans[ValueSpans.metadata] {
+            var j = JSONScanner(line)
+            j.index = metadata.lowerBound
+            do { try readProperties(&j, into: &s) } catch {
+                // The decoder wrote this object; should it not read, the line is read as any other.
+                return add(line, seq: seq, to: &s, hasher: hasher)
+            }
+        }
+        finish(&row, ts: r.ts, hasType: true, seq: seq, to: &s)
+    }
+
     /// Reads any JSON object line, validating it as it goes.
     private mutating func addValidating(_ line: UnsafeBufferPointer<UInt8>, seq: Int, to s: inout EventTable.State, hasher: SipHash) {
         var row = DayColumns.Row()

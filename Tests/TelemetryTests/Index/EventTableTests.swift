@@ -136,3 +136,43 @@ import Testing
         #expect(await Self.breakdowns(storage, end: end).grouped == second.rows, "seed \(seed)")
     }
 }
+
+/// The index applier takes each value where the decoder noted it; a restart reads the same lines from the file.
+/// Both must give the same rows.
+@Suite struct NotedValuesTests {
+    static func columns(_ s: EventTable.State) -> String {
+        var out = s.days.keys.sorted().map { day in
+            let d = s.days[day]!
+            return "\(day) \(d.ms) \(d.user) \(d.session) \(d.type) \(d.feature) \(d.page) \(d.source) \(d.client) \(d.props)"
+        }
+        out.append("\(s.types.names) \(s.features.names) \(s.pages.names) \(s.contextValues.map(\.names))")
+        out.append("\(s.contexts.map(\.values)) \(s.propKeys.names) \(s.propValues.names) \(s.propSets.names) \(s.events)")
+        return out.joined(separator: "\n")
+    }
+
+    @Test func theDecodersNotedValuesGiveTheRowsTheLineGives() throws {
+        let seed = testSeed()
+        let decoder = EventDecoder()
+        let hasher = SipHash(key: Array(repeating: 7, count: 16))
+        let receivedAt = CivilDate(iso: "2025-10-21")!.startMilliseconds + 12 * Milliseconds.hour
+        let long = String(repeating: "x", count: 300)
+        let odd = #"{"events":[{"event_type":"a\"b","ts":"2025-10-20T10:00:00Z","user_id":"u\u00e9","session_id":"s1","url":"https://x.example/a%20b/?utm_source=n%C3%A9&ref=z&utm_term=t#f","channel":"web","platform":"ios","client_version":"1.2","metadata":{"n":1.5,"t":true,"s":"q\"uote","o":{"x":1},"long":"\#(long)","s":"again","referrer":"https://www.Other.example/p"}},{"event_type":"page_view","ts":"2025-10-20T10:00:01Z","device_id":"d","metadata":{}},{"event_type":"page_view","ts":"2025-10-20T10:00:02Z","url":"/","referrer":""}]}"#
+        let bodies = EventTableTests.batches(seed: seed, count: 120) + [(odd, RequestDimensions(userAgent: UserAgent("curl/8.0"), country: "FR")), (odd, .none)]
+        var noted = EventTable.State(), read = EventTable.State()
+        var a = LineParser(), b = LineParser()
+        var events = 0
+        for (body, dimensions) in bodies {
+            let batch = try Array(body.utf8).withUnsafeBufferPointer { try decoder.decode($0, receivedAt: receivedAt, dimensions: dimensions) }
+            batch.lines.withUnsafeBufferPointer { lines in
+                for r in batch.records {
+                    a.add(r, spans: r.values!, in: lines, seq: 1, to: &noted, hasher: hasher)
+                    b.add(UnsafeBufferPointer(rebasing: lines[r.line.lowerBound..<(r.line.upperBound - 1)]), seq: 1, to: &read, hasher: hasher)
+                }
+            }
+            events += batch.records.count
+        }
+        #expect(noted.events == events && events > 1000, "seed \(seed)")
+        #expect(read.propSets.count > 3 && read.contexts.allSatisfy { $0.count > 2 }, "seed \(seed)")
+        #expect(Self.columns(noted) == Self.columns(read), "seed \(seed)")
+    }
+}
