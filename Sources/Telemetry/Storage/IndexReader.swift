@@ -16,7 +16,7 @@ public struct IndexReader: Sendable {
     func scan<T: Sendable>(_ filter: EventFilter, _ query: @escaping @Sendable (TableQuery) -> T) async -> T {
         await applier.caughtUp()
         await table.waitUntilLoaded()
-        return await thread.run { [table] in query(TableQuery(table.snapshot, filter: filter, hasher: table.hasher, groups: table.groups, dayVisits: table.visits)) }
+        return await thread.run { [table] in query(TableQuery(table.snapshot, filter: filter, hasher: table.hasher, caches: table.caches)) }
     }
 
     /// The daily series (docs/api.md), of the matching events when `filter` has conditions.

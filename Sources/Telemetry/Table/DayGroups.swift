@@ -8,9 +8,6 @@ struct DayGroup: Sendable {
     var offsets: [Int] = [0]
     var events: [Int] = []
     var members: [UInt64] = []
-    /// The date's users and sessions (of all its events).
-    var users = SpanBits(UnsafeBufferPointer(start: nil, count: 0))
-    var sessions = SpanBits(UnsafeBufferPointer(start: nil, count: 0))
 
     /// Groups the rows of `d` whose codes are `codes` (`limit`: the highest code).
     init(_ d: DayColumns, codes: [UInt32], limit: Int) {
@@ -49,11 +46,39 @@ struct DayGroup: Sendable {
             }
         }
         members = Array(placed[..<kept])
+    }
+
+    var memoryBytes: Int { members.count * 8 + codes.count * 20 + 64 }
+}
+
+/// One date's users and sessions (of all its events), whatever the dimension: the window's totals of an
+/// unfiltered breakdown are their union.
+struct DayMembers: Sendable {
+    var users: SpanBits
+    var sessions: SpanBits
+
+    init(_ d: DayColumns) {
         users = d.user.withUnsafeBufferPointer(SpanBits.init)
         sessions = d.session.withUnsafeBufferPointer(SpanBits.init)
     }
 
-    var memoryBytes: Int { members.count * 8 + codes.count * 20 + users.memoryBytes + sessions.memoryBytes + 64 }
+    var memoryBytes: Int { users.memoryBytes + sessions.memoryBytes + 32 }
+}
+
+/// What unfiltered questions keep of each date's rows (docs/architecture.md): the groups of breakdowns, the
+/// date's members, the visits.
+struct DayCaches: Sendable {
+    let groups = DayCache<DayGroupKey, DayGroup>(budget: 96 << 20) { $0.memoryBytes }
+    let members = DayCache<Int, DayMembers>(budget: 8 << 20) { $0.memoryBytes }
+    let visits = DayCache<Int, [TableQuery.Visit]>(budget: 64 << 20) { $0.count * MemoryLayout<TableQuery.Visit>.stride }
+
+    func removeAll() {
+        groups.removeAll()
+        members.removeAll()
+        visits.removeAll()
+    }
+
+    var memoryBytes: Int { groups.memoryBytes + members.memoryBytes + visits.memoryBytes }
 }
 
 /// The day groups of unfiltered breakdowns, by dimension and date.

@@ -44,9 +44,8 @@ public final class EventTable: Sendable {
 
     let hasher: SipHash
     let state = Locked(State())
-    /// Unfiltered breakdowns' groups of each date's events, and unfiltered visit counts' visits of each date.
-    let groups = DayCache<DayGroupKey, DayGroup>(budget: 96 << 20) { $0.memoryBytes }
-    let visits = DayCache<Int, [TableQuery.Visit]>(budget: 64 << 20) { $0.count * MemoryLayout<TableQuery.Visit>.stride }
+    /// What unfiltered breakdowns and visit counts keep of each date's events.
+    let caches = DayCaches()
     private let loading = Locked(Loading())
     private let cancelled = AtomicFlag()
 
@@ -191,16 +190,13 @@ public final class EventTable: Sendable {
     }
 
     /// Forgets what was worked out from the dates' rows (events were removed).
-    private func forgetDerived() {
-        groups.removeAll()
-        visits.removeAll()
-    }
+    private func forgetDerived() { caches.removeAll() }
 
     /// An estimate of the bytes the columns and the larger dictionaries hold.
     public var memoryBytes: Int {
         state.withLock { s in
             s.days.values.reduce(0) { $0 + $1.memoryBytes } + s.users.memoryBytes + s.sessions.memoryBytes + s.contexts.reduce(0) { $0 + $1.memoryBytes }
-                + s.propSets.names.count * 48 + s.pages.names.count * 48 + groups.memoryBytes + visits.memoryBytes
+                + s.propSets.names.count * 48 + s.pages.names.count * 48 + caches.memoryBytes
         }
     }
 }

@@ -127,8 +127,8 @@ extension TableQuery {
 
     func grouped(_ dimension: Dimension, _ start: Int, _ end: Int) -> Grouped {
         // Without a filter, the dates' groups hold the answer (entry and exit pages depend on the window).
-        if let groups, matchesEverything, dimension != .entryPage, dimension != .exitPage {
-            return grouped(dimension, start, end, from: groups)
+        if let caches, matchesEverything, dimension != .entryPage, dimension != .exitPage {
+            return grouped(dimension, start, end, from: caches)
         }
         let needsVisits = needsVisitPages || dimension == .entryPage || dimension == .exitPage
         let visits = needsVisits ? VisitPages(s, start, end) : nil
@@ -146,23 +146,25 @@ extension TableQuery {
                        users: a.users.span, sessions: a.sessions.span)
     }
 
-    /// The same from the dates' day groups, built where missing (or out of date) and kept in `cache`: each
-    /// core gets half of the dates' groups, then copies their runs into each code's run.
-    private func grouped(_ dimension: Dimension, _ start: Int, _ end: Int, from cache: DayCache<DayGroupKey, DayGroup>) -> Grouped {
+    /// The same from the dates' day groups and members, built where missing (or out of date) and kept in
+    /// `caches`: each core gets half of the dates, then the groups' runs are copied into each code's run.
+    private func grouped(_ dimension: Dimension, _ start: Int, _ end: Int, from caches: DayCaches) -> Grouped {
         let value = reader(for: dimension, visits: nil)
         let dates = (start...max(start, end)).filter { $0 <= end && s.days[$0] != nil }
         let mid = middle(start, end)
         let cut = dates.firstIndex { $0 > mid } ?? dates.count
-        func groups(_ dates: ArraySlice<Int>) -> [DayGroup] {
+        func groups(_ dates: ArraySlice<Int>) -> [(DayGroup, DayMembers)] {
             dates.map { day in
                 let d = s.days[day]!
-                return cache.value(.init(dimension: dimension, day: day), rows: d.count, generation: s.generation) {
+                let group = caches.groups.value(.init(dimension: dimension, day: day), rows: d.count, generation: s.generation) {
                     DayGroup(d, codes: value.codes(d), limit: value.limit)
                 }
+                return (group, caches.members.value(day, rows: d.count, generation: s.generation) { DayMembers(d) })
             }
         }
         let halves = QueryThread.both({ groups(dates[..<cut]) }, { groups(dates[cut...]) })
-        let days = halves.0 + halves.1
+        let members = (halves.0 + halves.1).map(\.1)
+        let days = (halves.0 + halves.1).map(\.0)
         // Each code's runs, date after date.
         var runStarts = [Int](repeating: 0, count: value.limit + 2)
         var eventCounts = [Int](repeating: 0, count: value.limit + 1)
@@ -184,9 +186,9 @@ extension TableQuery {
         // Who is in the window: each date's users and sessions together.
         var users = Bits(s.users.count)
         var sessions = Bits(s.sessions.count)
-        for g in days {
-            users.formUnion(g.users)
-            sessions.formUnion(g.sessions)
+        for m in members {
+            users.formUnion(m.users)
+            sessions.formUnion(m.sessions)
         }
         return Grouped(parts: days.map(\.members), runStarts: runStarts, runs: runs, eventCounts: eventCounts,
                        total: BreakdownCounts(events: eventCounts.reduce(0, +), users: users.count, visits: sessions.count),

@@ -179,7 +179,7 @@ extension TableQuery {
         let visitPages = needsVisitPages ? VisitPages(s, start, end) : nil
         let mid = middle(start, end)
         // Without a filter, from each date's visits, worked out once and kept.
-        let cache = matchesEverything ? dayVisits : nil
+        let cache = matchesEverything ? caches?.visits : nil
         func collect(_ from: Int, _ to: Int) -> Visits {
             cache.map { collectVisits(from, to, pageView: pageView, cache: $0) } ?? collectVisits(from, to, pageView: pageView, visitPages: visitPages)
         }

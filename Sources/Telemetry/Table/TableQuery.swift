@@ -4,10 +4,9 @@ struct TableQuery {
     let s: EventTable.State
     /// The table's user-id hasher, which the filtered day indexes share.
     let hasher: SipHash
-    /// The table's day groups and visits of each date, which unfiltered breakdowns and visit counts read (nil:
-    /// work from the rows each time).
-    let groups: DayCache<DayGroupKey, DayGroup>?
-    let dayVisits: DayCache<Int, [Visit]>?
+    /// What the table keeps of each date's rows, which unfiltered breakdowns and visit counts read (nil: work
+    /// from the rows each time).
+    let caches: DayCaches?
     private var type: [Bool]?
     private var feature: [Bool]?
     private var page: [Bool]?
@@ -18,12 +17,10 @@ struct TableQuery {
     private var entry: [Bool]?
     private var exit: [Bool]?
 
-    init(_ s: EventTable.State, filter: EventFilter, hasher: SipHash, groups: DayCache<DayGroupKey, DayGroup>? = nil,
-         dayVisits: DayCache<Int, [Visit]>? = nil) {
+    init(_ s: EventTable.State, filter: EventFilter, hasher: SipHash, caches: DayCaches? = nil) {
         self.s = s
         self.hasher = hasher
-        self.groups = groups
-        self.dayVisits = dayVisits
+        self.caches = caches
         var contextConditions: [(Dimension.ContextSlot, Set<UInt32>, Bool)] = []
         var propConditions: [(UInt32?, Set<UInt32>, Bool)] = []
         for c in filter.conditions {

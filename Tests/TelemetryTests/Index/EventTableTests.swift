@@ -126,7 +126,7 @@ import Testing
         for (body, dims) in batches[..<40] { _ = try await storage.ingestor.ingest(Array(body.utf8), dimensions: dims) }
         let first = await Self.breakdowns(storage, end: end)
         #expect(first.grouped == first.rows, "seed \(seed)")
-        #expect(storage.table.groups.memoryBytes > 0 && storage.table.visits.memoryBytes > 0, "kept")
+        #expect(storage.table.caches.groups.memoryBytes > 0 && storage.table.caches.members.memoryBytes > 0 && storage.table.caches.visits.memoryBytes > 0, "kept")
         // Late events land on dates whose groups are kept: the next answer counts them.
         for (body, dims) in batches[40...] { _ = try await storage.ingestor.ingest(Array(body.utf8), dimensions: dims) }
         let second = await Self.breakdowns(storage, end: end)
