@@ -16,9 +16,6 @@ public struct RequestDimensions: Sendable {
             case .country: "country"
             }
         }
-
-        /// The event table's context slot of the value.
-        var slot: Dimension.ContextSlot { Dimension.ContextSlot(key: name)! }
     }
 
     /// Whether events get dimensions at all (`--dimensions off` stores them as sent).

@@ -16,9 +16,6 @@ enum WebDimensions {
             case .utmContent: "utm_content"
             }
         }
-
-        /// The event table's context slot of the value; nil for the page, which has a column of its own.
-        var slot: Dimension.ContextSlot? { self == .page ? nil : Dimension.ContextSlot(key: name) }
     }
 
     /// Where the parts of a URL lie: the host (when the URL has one), the path, the query.

@@ -119,7 +119,6 @@ extension DecodedBatch {
                 out += Self.withDeviceBot(lines[r.line])
                 records[i] = r.moved(by: shift)
                 records[i].line = records[i].line.lowerBound..<out.count
-                records[i].values = nil  // the device and what follows it moved
             } else {
                 out += lines[r.line]
                 records[i] = r.moved(by: shift)

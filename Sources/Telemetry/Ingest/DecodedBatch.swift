@@ -8,14 +8,12 @@ public struct EventRecord: Sendable {
     public var user: Range<Int>? = nil
     public var id: Range<Int>? = nil
     public var session: Range<Int>? = nil
-    /// Where the event table's values lie in the line, when the decoder wrote it and nothing changed it since.
-    public var values: ValueSpans? = nil
 
     /// The record of the same line moved by `shift` bytes.
     func moved(by shift: Int) -> EventRecord {
         func m(_ x: Range<Int>) -> Range<Int> { (x.lowerBound + shift)..<(x.upperBound + shift) }
         return EventRecord(ts: ts, line: m(line), eventType: m(eventType), feature: feature.map(m), user: user.map(m), id: id.map(m),
-                           session: session.map(m), values: values)
+                           session: session.map(m))
     }
 }
 

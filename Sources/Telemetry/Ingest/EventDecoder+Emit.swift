@@ -12,8 +12,6 @@ extension EventDecoder {
         }
         return (bytes, ranges)
     }()
-    /// The `ValueSpans` index of each derived web value.
-    private static let webValues = WebDimensions.Field.allCases.map { $0.slot?.rawValue ?? ValueSpans.page }
     private static let lineStartPiece = 0
     private static let webPiece = 1 + Field.stored.count
     private static let requestPiece = webPiece + WebDimensions.Field.allCases.count
@@ -41,12 +39,10 @@ extension EventDecoder {
             let ranges = Self.pieces.ranges
             // The request's dimensions are the same in every line of the batch: their bytes once.
             var requestPart: [UInt8] = []
-            var requestValues: [(slot: Int, range: Range<Int>)] = []
             if dimensions.derive {
                 for field in RequestDimensions.Field.allCases {
                     guard let value = dimensions.values[field.rawValue] else { continue }
                     requestPart += table[ranges[Self.requestPiece + field.rawValue]]
-                    requestValues.append((field.slot.rawValue, requestPart.count..<(requestPart.count + value.count)))
                     requestPart += value
                     requestPart.append(0x22)
                 }
@@ -55,7 +51,6 @@ extension EventDecoder {
                 derived.bytes.withUnsafeBufferPointer { derivedBytes in
                     requestPart.withUnsafeBufferPointer { requestPart in
                         var out = LineWriter(base: buffer.baseAddress!)
-                        let webValues = Self.webValues
                         var received: [UInt8] = []
                         Timestamp.write(receivedAt, into: &received)
                         var day = Timestamp.DayDigits()
@@ -76,10 +71,6 @@ extension EventDecoder {
                             Timestamp.write(ts, into: &out, day: &day)
                             out.append(0x22)
                             var record = EventRecord(ts: ts, line: 0..<0, eventType: 0..<0)
-                            var values = ValueSpans()
-                            @inline(__always) func note(_ value: Int, _ range: Range<Int>) {
-                                values.set(value, (range.lowerBound - lineStart)..<(range.upperBound - lineStart))
-                            }
                             for field in Field.stored {
                                 guard let span = spans[index, field] else { continue }
                                 piece(1 + field.rawValue)
@@ -98,9 +89,6 @@ extension EventDecoder {
                                 case .userId: record.user = range
                                 case .id: record.id = range
                                 case .sessionId: record.session = range
-                                case .channel: note(Dimension.ContextSlot.channel.rawValue, range)
-                                case .platform: note(Dimension.ContextSlot.platform.rawValue, range)
-                                case .clientVersion: note(Dimension.ContextSlot.clientVersion.rawValue, range)
                                 default: break
                                 }
                                 out.append(0x22)
@@ -109,30 +97,23 @@ extension EventDecoder {
                                 for field in WebDimensions.Field.allCases {
                                     guard let range = derived[index, field] else { continue }
                                     piece(Self.webPiece + field.rawValue)
-                                    let start = out.count
                                     out.append(UnsafeBufferPointer(rebasing: derivedBytes[range]))
-                                    note(webValues[field.rawValue], start..<out.count)
                                     out.append(0x22)
                                 }
-                                let start = out.count
                                 out.append(requestPart)
-                                for (slot, range) in requestValues { note(slot, (start + range.lowerBound)..<(start + range.upperBound)) }
                             }
                             if let metadata = p.metadata {
                                 piece(Self.metadataPiece)
-                                let start = out.count
                                 if p.metadataIsCompact {
                                     out.append(UnsafeBufferPointer(rebasing: body[metadata]))
                                 } else {
                                     Self.forEachMinified(body, metadata) { out.append($0) }
                                 }
-                                note(ValueSpans.metadata, start..<out.count)
                             }
                             piece(Self.receivedPiece)
                             received.withUnsafeBufferPointer { out.append($0) }
                             piece(Self.lineEndPiece)
                             record.line = lineStart..<out.count
-                            record.values = values
                             batch.records.append(record)
                         }
                         precondition(out.count <= capacity, "canonical lines overran their bound")

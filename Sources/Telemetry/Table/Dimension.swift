@@ -36,12 +36,6 @@ public enum Dimension: Hashable, Sendable, CustomStringConvertible {
 
         static let byKey: [String: ContextSlot] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.key, $0) })
 
-        /// The slot a stored key names.
-        init?(key: String) {
-            guard let slot = Self.byKey[key] else { return nil }
-            self = slot
-        }
-
         /// The two tuples of an event's context.
         enum Part: Int, CaseIterable {
             /// Referrer and campaign.

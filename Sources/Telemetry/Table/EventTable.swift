@@ -73,11 +73,7 @@ public final class EventTable: Sendable {
             for batch in commit.batches {
                 batch.lines.withUnsafeBufferPointer { b in
                     for r in batch.records {
-                        if let spans = r.values {
-                            parser.add(r, spans: spans, in: b, seq: commit.position.seq, to: &s, hasher: hasher)
-                        } else {
-                            parser.add(UnsafeBufferPointer(rebasing: b[r.line.lowerBound..<(r.line.upperBound - 1)]), seq: commit.position.seq, to: &s, hasher: hasher)
-                        }
+                        parser.add(UnsafeBufferPointer(rebasing: b[r.line.lowerBound..<(r.line.upperBound - 1)]), seq: commit.position.seq, to: &s, hasher: hasher)
                     }
                 }
             }

@@ -26,40 +26,50 @@ struct LineParser {
     private var runCodes: [(slot: Int, code: UInt32)] = []
     private var pairs: [(UInt32, UInt32)] = []
     private var scratch: [UInt8] = []
+    /// The previous line's user and session ids and their bytes: a batch's events mostly share them.
+    private var lastUser = Remembered()
+    private var lastSession = Remembered()
+
+    private struct Remembered {
+        var bytes: [UInt8] = []
+        var id = DayColumns.none
+
+        @inline(__always)
+        func matches(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+            id != DayColumns.none && bytes.withUnsafeBufferPointer { $0.count == b.count && memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }
+        }
+
+        mutating func set(_ b: UnsafeBufferPointer<UInt8>, _ id: UInt32) {
+            bytes.removeAll(keepingCapacity: true)
+            bytes.append(contentsOf: b)
+            self.id = id
+        }
+    }
+
+    /// The dense id of a user (hashed with the table's key), the previous line's when the bytes repeat.
+    @inline(__always)
+    private mutating func user(_ b: UnsafeBufferPointer<UInt8>, _ s: inout EventTable.State, _ hasher: SipHash) -> UInt32 {
+        guard !b.isEmpty else { return DayColumns.none }
+        if lastUser.matches(b) { return lastUser.id }
+        let id = s.users.id(hasher.hash(b))
+        lastUser.set(b, id)
+        return id
+    }
+
+    /// The same for a session.
+    @inline(__always)
+    private mutating func session(_ b: UnsafeBufferPointer<UInt8>, _ s: inout EventTable.State, _ hasher: SipHash) -> UInt32 {
+        guard !b.isEmpty else { return DayColumns.none }
+        if lastSession.matches(b) { return lastSession.id }
+        let id = s.sessions.id(hasher.hash(b))
+        lastSession.set(b, id)
+        return id
+    }
 
     /// Adds the stored line (without its `\n`) read from segment `seq`; a line that does not parse is skipped
     /// (recovery has quarantined damaged lines already).
     mutating func add(_ line: UnsafeBufferPointer<UInt8>, seq: Int, to s: inout EventTable.State, hasher: SipHash) {
         if !addCanonical(line, seq: seq, to: &s, hasher: hasher) { addValidating(line, seq: seq, to: &s, hasher: hasher) }
-    }
-
-    /// Adds an event the decoder has just written (`r`, its line in `lines`), taking each value where the
-    /// decoder noted it instead of reading the line again.
-    mutating func add(_ r: EventRecord, spans: ValueSpans, in lines: UnsafeBufferPointer<UInt8>, seq: Int, to s: inout EventTable.State, hasher: SipHash) {
-        @inline(__always) func bytes(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: lines[range]) }
-        let line = UnsafeBufferPointer(rebasing: lines[r.line.lowerBound..<(r.line.upperBound - 1)])
-        @inline(__always) func value(_ i: Int) -> UnsafeBufferPointer<UInt8>? {
-            spans[i].map { UnsafeBufferPointer(rebasing: line[$0]) }
-        }
-        var row = DayColumns.Row()
-        row.type = UInt32(s.types.id(bytes(r.eventType)))
-        if let f = r.feature { row.feature = UInt32(s.features.id(bytes(f)) + 1) }
-        if let u = r.user, !u.isEmpty { row.user = s.users.id(hasher.hash(bytes(u))) }
-        if let v = r.session, !v.isEmpty { row.session = s.sessions.id(hasher.hash(bytes(v))) }
-        if let page = value(ValueSpans.page) { row.page = UInt32(s.pages.id(page) + 1) }
-        for slot in 0..<Self.slots {
-            context[slot] = value(slot).map { code($0, slot, &s) } ?? 0
-        }
-        pairs.removeAll(keepingCapacity: true)
-        if let metadata = spans[ValueSpans.metadata] {
-            var j = JSONScanner(line)
-            j.index = metadata.lowerBound
-            do { try readProperties(&j, into: &s) } catch {
-                // The decoder wrote this object; should it not read, the line is read as any other.
-                return add(line, seq: seq, to: &s, hasher: hasher)
-            }
-        }
-        finish(&row, ts: r.ts, hasType: true, seq: seq, to: &s)
     }
 
     /// Reads any JSON object line, validating it as it goes.
@@ -138,12 +148,12 @@ struct LineParser {
                 switch key.count {
                 case 2 where key[0] == 0x74: ts = Timestamp.parse(bytes)
                 case 4 where key[0] == 0x70: row.page = UInt32(s.pages.id(bytes) + 1)
-                case 7 where key[0] == 0x75: if !bytes.isEmpty { row.user = s.users.id(hasher.hash(bytes)) }
+                case 7 where key[0] == 0x75: row.user = user(bytes, &s, hasher)
                 case 7 where key[0] == 0x66 && key[1] == 0x65: row.feature = UInt32(s.features.id(bytes) + 1)
                 case 10 where key[0] == 0x65:
                     row.type = UInt32(s.types.id(bytes))
                     hasType = true
-                case 10 where key[0] == 0x73: if !bytes.isEmpty { row.session = s.sessions.id(hasher.hash(bytes)) }
+                case 10 where key[0] == 0x73: row.session = session(bytes, &s, hasher)
                 default:
                     guard let slot = Self.slot(key) else { closeRun(line); break }
                     let code = code(bytes, slot.rawValue, &s)
