@@ -270,7 +270,7 @@ public final class ClickHouseSink: Service, Sendable {
 
     static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<T, any Error>) in
-            Thread {
+            Thread(named: "clickhouse") {
                 do {
                     done.resume(returning: try work())
                 } catch {

@@ -85,7 +85,7 @@ enum GzipPipeline {
 
     static func forEachChunk(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         let queue = Queue()
-        let producer = Thread {
+        let producer = Thread(named: "gzip-reader") {
             do {
                 try Gzip.decompressFile(path) { chunk in
                     queue.condition.lock()

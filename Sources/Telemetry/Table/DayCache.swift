@@ -1,4 +1,4 @@
-/// What was worked out from dates' rows (day groups, visit fragments), by key and date, within a memory budget
+/// What was worked out from dates' rows (day groups, a date's members, its visits), by key and date, within a memory budget
 /// (least recently used first out). A value stands for its date's rows as they were: it is used only while the
 /// date has the same number of rows (events are only appended) and the table has erased or expired nothing
 /// since it was built.

@@ -69,7 +69,9 @@ struct DayMembers: Sendable {
 /// date's members, the visits.
 struct DayCaches: Sendable {
     let groups = DayCache<DayGroupKey, DayGroup>(budget: 96 << 20) { $0.memoryBytes }
-    let members = DayCache<Int, DayMembers>(budget: 8 << 20) { $0.memoryBytes }
+    /// A date's members are up to 2 bits per user and session of the site: 32 MiB holds 60 dates (a month and
+    /// its previous) of a site with 1 M users.
+    let members = DayCache<Int, DayMembers>(budget: 32 << 20) { $0.memoryBytes }
     let visits = DayCache<Int, [TableQuery.Visit]>(budget: 64 << 20) { $0.count * MemoryLayout<TableQuery.Visit>.stride }
 
     func removeAll() {

@@ -126,6 +126,8 @@ struct LineParser {
         var hasType = false
         for i in context.indices { context[i] = 0 }
         pairs.removeAll(keepingCapacity: true)
+        // A line given up on midway left its run open: it is not this line's.
+        runStart = -1
         let n = line.count
         guard n > 2, line[0] == 0x7B, line[n - 1] == 0x7D else { return false }
         var i = 1

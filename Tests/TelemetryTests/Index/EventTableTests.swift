@@ -135,5 +135,24 @@ import Testing
         // Asked again, from the kept groups only.
         #expect(await Self.breakdowns(storage, end: end).grouped == second.rows, "seed \(seed)")
     }
-}
 
+    /// A stored line the fast path gives up on midway (a number where it expects a string) is read in full; the
+    /// run of request dimensions it had begun must not leak into the next line.
+    @Test func aLineTheFastPathGivesUpOnLeavesNothingForTheNext() throws {
+        var s = EventTable.State()
+        var parser = LineParser()
+        let hasher = SipHash(key: Array(repeating: 7, count: 16))
+        let lines = [
+            #"{"ts":"2025-10-20T10:00:00.000Z","event_type":"a","browser":"Chrome","os":"Windows","n":5}"#,
+            #"{"ts":"2025-10-20T10:00:01.000Z","event_type":"b"}"#,
+            #"{"ts":"2025-10-20T10:00:02.000Z","event_type":"c","browser":"Firefox","os":"Linux"}"#,
+        ]
+        for line in lines { Array(line.utf8).withUnsafeBufferPointer { parser.add($0, seq: 1, to: &s, hasher: hasher) } }
+        let d = try #require(s.days[CivilDate(iso: "2025-10-20")!.dayNumber])
+        let browsers = d.client.map { id -> String in
+            let code = s.contexts[Dimension.ContextSlot.Part.client.rawValue].value(Int(id), .browser)
+            return code == 0 ? "-" : String(decoding: s.contextValues[Dimension.ContextSlot.browser.rawValue].names[Int(code) - 1], as: UTF8.self)
+        }
+        #expect(browsers == ["Chrome", "-", "Firefox"])
+    }
+}
