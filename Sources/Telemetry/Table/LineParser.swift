@@ -39,31 +39,16 @@ struct LineParser {
             id != DayColumns.none && bytes.withUnsafeBufferPointer { $0.count == b.count && memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }
         }
 
-        mutating func set(_ b: UnsafeBufferPointer<UInt8>, _ id: UInt32) {
+        /// The id of `b` (none when empty): the remembered one when the bytes repeat, else `make()`'s, then remembered.
+        @inline(__always)
+        mutating func id(_ b: UnsafeBufferPointer<UInt8>, _ make: () -> UInt32) -> UInt32 {
+            guard !b.isEmpty else { return DayColumns.none }
+            if matches(b) { return id }
             bytes.removeAll(keepingCapacity: true)
             bytes.append(contentsOf: b)
-            self.id = id
+            id = make()
+            return id
         }
-    }
-
-    /// The dense id of a user (hashed with the table's key), the previous line's when the bytes repeat.
-    @inline(__always)
-    private mutating func user(_ b: UnsafeBufferPointer<UInt8>, _ s: inout EventTable.State, _ hasher: SipHash) -> UInt32 {
-        guard !b.isEmpty else { return DayColumns.none }
-        if lastUser.matches(b) { return lastUser.id }
-        let id = s.users.id(hasher.hash(b))
-        lastUser.set(b, id)
-        return id
-    }
-
-    /// The same for a session.
-    @inline(__always)
-    private mutating func session(_ b: UnsafeBufferPointer<UInt8>, _ s: inout EventTable.State, _ hasher: SipHash) -> UInt32 {
-        guard !b.isEmpty else { return DayColumns.none }
-        if lastSession.matches(b) { return lastSession.id }
-        let id = s.sessions.id(hasher.hash(b))
-        lastSession.set(b, id)
-        return id
     }
 
     /// Adds the stored line (without its `\n`) read from segment `seq`; a line that does not parse is skipped
@@ -150,12 +135,12 @@ struct LineParser {
                 switch key.count {
                 case 2 where key[0] == 0x74: ts = Timestamp.parse(bytes)
                 case 4 where key[0] == 0x70: row.page = UInt32(s.pages.id(bytes) + 1)
-                case 7 where key[0] == 0x75: row.user = user(bytes, &s, hasher)
+                case 7 where key[0] == 0x75: row.user = lastUser.id(bytes) { s.users.id(hasher.hash(bytes)) }
                 case 7 where key[0] == 0x66 && key[1] == 0x65: row.feature = UInt32(s.features.id(bytes) + 1)
                 case 10 where key[0] == 0x65:
                     row.type = UInt32(s.types.id(bytes))
                     hasType = true
-                case 10 where key[0] == 0x73: row.session = session(bytes, &s, hasher)
+                case 10 where key[0] == 0x73: row.session = lastSession.id(bytes) { s.sessions.id(hasher.hash(bytes)) }
                 default:
                     guard let slot = Self.slot(key) else { closeRun(line); break }
                     let code = code(bytes, slot.rawValue, &s)
