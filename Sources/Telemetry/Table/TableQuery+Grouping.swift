@@ -163,8 +163,9 @@ extension TableQuery {
             }
         }
         let halves = QueryThread.both({ groups(dates[..<cut]) }, { groups(dates[cut...]) })
-        let members = (halves.0 + halves.1).map(\.1)
-        let days = (halves.0 + halves.1).map(\.0)
+        let dated = halves.0 + halves.1
+        let days = dated.map(\.0)
+        let members = dated.map(\.1)
         // Each code's runs, date after date.
         var runStarts = [Int](repeating: 0, count: value.limit + 2)
         var eventCounts = [Int](repeating: 0, count: value.limit + 1)
