@@ -1,27 +1,30 @@
-/// One UTC date's events as dictionary ids, one array per column, in log order.
+/// One UTC date's events as dictionary ids, one packed column each, in log order.
 struct DayColumns: Sendable {
     /// "No value" in the user and session columns.
     static let none = UInt32.max
 
     /// Milliseconds since the date's midnight.
-    var ms: [UInt32] = []
-    var user: [UInt32] = []
-    var session: [UInt32] = []
-    var type: [UInt32] = []
+    var ms = PackedColumn()
+    var user = PackedColumn()
+    var session = PackedColumn()
+    var type = PackedColumn()
     /// Value ids plus one; 0 = absent.
-    var feature: [UInt32] = []
-    var page: [UInt32] = []
+    var feature = PackedColumn()
+    var page = PackedColumn()
     /// Ids of the source and the client context tuples (`Dimension.ContextSlot.Part`) and of the property set
     /// (0 = none).
-    var source: [UInt32] = []
-    var client: [UInt32] = []
-    var props: [UInt32] = []
+    var source = PackedColumn()
+    var client = PackedColumn()
+    var props = PackedColumn()
     /// Which segment the rows came from: runs of rows, each ending (exclusive) at `end`.
     var segments: [(seq: Int, end: Int)] = []
 
     var count: Int { ms.count }
+    /// Whether the columns are packed exactly (`compact()`), with no rows appended since.
+    private(set) var isCompact = true
 
     mutating func append(_ row: Row, seq: Int) {
+        isCompact = false
         ms.append(row.ms)
         user.append(row.user)
         session.append(row.session)
@@ -62,24 +65,24 @@ struct DayColumns: Sendable {
                            page: page[i], source: source[i], client: client[i], props: props[i]), seq: seq)
         }
         let removed = count - out.count
+        out.compact()
         self = out
         return removed
     }
 
-    /// Copies every column into an array of exactly its length.
+    /// Stores every column in the fewest bits its values need, in words of exactly that length.
     mutating func compact() {
-        func exact<T>(_ a: inout [T]) { a = [T](unsharedCapacity: a.count) { b, n in
-            _ = b.initialize(from: a)
-            n = a.count
-        } }
-        exact(&ms); exact(&user); exact(&session); exact(&type); exact(&feature); exact(&page); exact(&source); exact(&client); exact(&props)
+        ms.compact(); user.compact(); session.compact(); type.compact(); feature.compact(); page.compact()
+        source.compact(); client.compact(); props.compact()
+        segments = Array(segments)
+        isCompact = true
     }
 
     /// The ids of `part`'s context tuples.
-    func context(_ part: Dimension.ContextSlot.Part) -> [UInt32] { part == .source ? source : client }
+    func context(_ part: Dimension.ContextSlot.Part) -> PackedColumn { part == .source ? source : client }
 
-    /// The bytes of one row across the columns.
-    static let rowBytes = 9 * MemoryLayout<UInt32>.stride
-
-    var memoryBytes: Int { ms.capacity * Self.rowBytes + segments.capacity * 16 + 128 }
+    var memoryBytes: Int {
+        ms.memoryBytes + user.memoryBytes + session.memoryBytes + type.memoryBytes + feature.memoryBytes + page.memoryBytes
+            + source.memoryBytes + client.memoryBytes + props.memoryBytes + segments.capacity * 16 + 128
+    }
 }

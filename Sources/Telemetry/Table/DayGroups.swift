@@ -16,8 +16,8 @@ struct DayGroup: Sendable {
         var next = [Int](repeating: 0, count: limit + 2)
         for c in 0...limit { next[c + 1] = next[c] + counts[c] }
         var placed = [UInt64](unsharedCapacity: d.count) { out, n in
-            d.user.withUnsafeBufferPointer { user in
-                d.session.withUnsafeBufferPointer { session in
+            d.user.withReader { user in
+                d.session.withReader { session in
                     for i in 0..<d.count {
                         let c = Int(codes[i])
                         out[next[c]] = UInt64(user[i]) | UInt64(session[i]) << 32
@@ -58,8 +58,8 @@ struct DayMembers: Sendable {
     var sessions: SpanBits
 
     init(_ d: DayColumns) {
-        users = d.user.withUnsafeBufferPointer(SpanBits.init)
-        sessions = d.session.withUnsafeBufferPointer(SpanBits.init)
+        users = d.user.withReader(SpanBits.init)
+        sessions = d.session.withReader(SpanBits.init)
     }
 
     var memoryBytes: Int { users.memoryBytes + sessions.memoryBytes + 32 }

@@ -64,7 +64,18 @@ public final class EventTable: Sendable {
             return !l.loaded
         }
         guard !waiting else { return }
-        state.withLock { s in Self.add(commits, to: &s, hasher: hasher) }
+        state.withLock { s in
+            Self.add(commits, to: &s, hasher: hasher)
+            Self.compactClosedDates(&s)
+        }
+    }
+
+    /// Packs the dates before yesterday (of the newest date held) that rows were appended to: their spare
+    /// capacity goes, and a late event for one of them costs one repack.
+    private static func compactClosedDates(_ s: inout State) {
+        guard let newest = s.days.keys.max() else { return }
+        let closed = s.days.compactMap { day, d in day < newest - 1 && !d.isCompact ? day : nil }
+        for day in closed { s.days[day]!.compact() }
     }
 
     private static func add(_ commits: [IndexApplier.Commit], to s: inout State, hasher: SipHash) {
@@ -110,6 +121,8 @@ public final class EventTable: Sendable {
                 for (seq, path) in plan.closed where FileSystem.exists(path) {
                     guard !cancelled.isSet else { return }
                     try SegmentReader.forEachLine(path: path) { line, _ in parser.add(line, seq: seq, to: &fresh, hasher: hasher) }
+                    // Dates the log has moved past are packed now, so that the load's spare capacity stays small.
+                    Self.compactClosedDates(&fresh)
                 }
                 if let fd = plan.active {
                     let bytes = try FileSystem.readPrefix(fd, upTo: plan.activeSize)
@@ -120,8 +133,8 @@ public final class EventTable: Sendable {
             } catch {
                 logger.error("reading the raw log into the event table failed; dimension answers miss its events", metadata: ["error": "\(error)"])
             }
-            // Appending grew every column to up to twice its length: keep exactly what the dates hold.
-            for day in Array(fresh.days.keys) { fresh.days[day]!.compact() }
+            // Appending left spare capacity in the newest dates' columns (and in dates a late event reopened).
+            for day in Array(fresh.days.keys) where !fresh.days[day]!.isCompact { fresh.days[day]!.compact() }
             // The columns' growth left freed heap behind: give it back to the system.
             telemetry_release_free_heap()
             let waiters = loading.withLock { l in

@@ -14,8 +14,8 @@ extension TableQuery {
         let s = self.s
         func names(_ table: NameTable) -> (UInt32) -> String { { table.name(Int($0) - 1) } }
         switch dimension {
-        case .page: return ValueReader(codes: { $0.page }, name: names(s.pages), limit: s.pages.count)
-        case .feature: return ValueReader(codes: { $0.feature }, name: names(s.features), limit: s.features.count)
+        case .page: return ValueReader(codes: { $0.page.decoded() }, name: names(s.pages), limit: s.pages.count)
+        case .feature: return ValueReader(codes: { $0.feature.decoded() }, name: names(s.features), limit: s.features.count)
         case .eventType: return ValueReader(codes: { $0.type.map { $0 + 1 } }, name: names(s.types), limit: s.types.count)
         case .entryPage, .exitPage:
             let pages = (dimension == .entryPage ? visits?.entry : visits?.exit) ?? []
@@ -100,8 +100,8 @@ extension TableQuery {
                         guard let d = s.days[date] else { continue }
                         let codes = value.codes(d)
                         codes.withUnsafeBufferPointer { codes in
-                            d.user.withUnsafeBufferPointer { user in
-                                d.session.withUnsafeBufferPointer { session in
+                            d.user.withReader { user in
+                                d.session.withReader { session in
                                     for i in 0..<d.count where everything || matches(d, i, visits: visits) {
                                         let code = codes[i]
                                         counts[Int(code)] += 1

@@ -18,10 +18,10 @@ extension TableQuery {
                 var day = DayAggregate()
                 var hours = [Int](repeating: 0, count: 24)
                 let pass = matching(d, visits: visits)
-                d.ms.withUnsafeBufferPointer { ms in
-                    d.type.withUnsafeBufferPointer { type in
-                        d.feature.withUnsafeBufferPointer { feature in
-                            d.user.withUnsafeBufferPointer { user in
+                d.ms.withReader { ms in
+                    d.type.withReader { type in
+                        d.feature.withReader { feature in
+                            d.user.withReader { user in
                                 for i in 0..<d.count where pass[i] {
                                     day.events += 1
                                     hours[Int(ms[i] / UInt32(Milliseconds.hour))] += 1

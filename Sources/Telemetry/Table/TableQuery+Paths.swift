@@ -38,7 +38,7 @@ extension TableQuery {
                         for day in dates where day <= to {
                             guard let d = s.days[day] else { continue }
                             let base = Int64(day) * Milliseconds.day
-                            d.user.withUnsafeBufferPointer { user in
+                            d.user.withReader { user in
                                 for i in 0..<d.count where user[i] != DayColumns.none && matches(d, i, visits: visits) {
                                     guard var e = keep(d, i) else { continue }
                                     e.ts = base + Int64(d.ms[i])

@@ -128,8 +128,9 @@ extension TableQuery {
         var (low, high) = (UInt32.max, UInt32(0))
         for day in dates where day <= to {
             guard let d = s.days[day] else { continue }
-            d.session.withUnsafeBufferPointer { session in
-                for v in session where v != DayColumns.none {
+            d.session.withReader { session in
+                for i in session.indices where session[i] != DayColumns.none {
+                    let v = session[i]
                     low = min(low, v)
                     high = max(high, v)
                 }
@@ -144,9 +145,9 @@ extension TableQuery {
                 for day in dates where day <= to {
                     guard let d = s.days[day] else { continue }
                     let base = Int64(day) * Milliseconds.day
-                    d.session.withUnsafeBufferPointer { session in
-                        d.ms.withUnsafeBufferPointer { ms in
-                            d.type.withUnsafeBufferPointer { type in
+                    d.session.withReader { session in
+                        d.ms.withReader { ms in
+                            d.type.withReader { type in
                                 for i in 0..<d.count where session[i] != DayColumns.none && (everything || matches(d, i, visits: visitPages)) {
                                     let slot = Int(session[i] - low)
                                     var v = Int(local[slot])

@@ -68,10 +68,10 @@ struct TableQuery {
     func matching(_ d: DayColumns, visits: VisitPages?) -> [Bool] {
         var pass = [Bool](repeating: true, count: d.count)
         pass.withUnsafeMutableBufferPointer { pass in
-            func narrow(_ flags: [Bool]?, _ column: [UInt32]) {
+            func narrow(_ flags: [Bool]?, _ column: PackedColumn) {
                 guard let flags else { return }
                 flags.withUnsafeBufferPointer { flags in
-                    column.withUnsafeBufferPointer { column in
+                    column.withReader { column in
                         for i in 0..<column.count { pass[i] = pass[i] && flags[Int(column[i])] }
                     }
                 }

@@ -1,0 +1,111 @@
+/// A column of 32-bit dictionary ids kept in as few bits per row as its values need (docs/architecture.md).
+///
+/// A date's types, features, pages and context tuples need 4 to 16 bits, its users and sessions 17 to 22, its
+/// milliseconds 27: packed, a row takes about 15 bytes where nine `UInt32`s took 36. Rows are appended in log
+/// order; a value that does not fit widens the column (a copy, rare: at most once per extra bit). `compact()`
+/// then stores the values less their smallest, in the width that leaves, and drops the spare capacity.
+///
+/// The highest code of the width stands for `DayColumns.none`, whichever width the column has. Codes are
+/// read with one unaligned 64-bit load, so the words hold at least one spare word after the last code.
+struct PackedColumn: Sendable {
+    private var words: [UInt64] = [0, 0]
+    private(set) var count = 0
+    /// Bits per row, 1...33.
+    private var width = 1
+    /// What the stored codes are less than the values.
+    private var offset: UInt32 = 0
+
+    /// Reads the codes of a column that does not change meanwhile: what the scans' loops use.
+    struct Reader {
+        let bytes: UnsafeRawPointer
+        let count: Int
+        let width: Int
+        let mask: UInt64
+        let offset: UInt32
+
+        @inline(__always)
+        subscript(i: Int) -> UInt32 {
+            // Scans stay within `indices`; debug builds (the tests) check it.
+            assert(UInt(bitPattern: i) < UInt(bitPattern: count), "row out of range")
+            let bit = i &* width
+            let raw = (bytes.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self).littleEndian &>> UInt64(bit & 7)) & mask
+            return raw == mask ? DayColumns.none : UInt32(truncatingIfNeeded: raw) &+ offset
+        }
+
+        var indices: Range<Int> { 0..<count }
+    }
+
+    private var mask: UInt64 { (1 << UInt64(width)) - 1 }
+
+    @inline(__always)
+    func withReader<R>(_ body: (Reader) throws -> R) rethrows -> R {
+        try words.withUnsafeBytes { try body(Reader(bytes: $0.baseAddress!, count: count, width: width, mask: mask, offset: offset)) }
+    }
+
+    @inline(__always)
+    subscript(i: Int) -> UInt32 { withReader { $0[i] } }
+
+    /// Every value, in row order.
+    func decoded() -> [UInt32] { map { $0 } }
+
+    func map<T>(_ transform: (UInt32) throws -> T) rethrows -> [T] {
+        try withReader { r in
+            var out: [T] = []
+            out.reserveCapacity(r.count)
+            for i in r.indices { out.append(try transform(r[i])) }
+            return out
+        }
+    }
+
+    func contains(_ value: UInt32) -> Bool {
+        withReader { r in r.indices.contains { r[$0] == value } }
+    }
+
+    /// Whether `value` has a code in the column's present width and offset.
+    @inline(__always)
+    private func fits(_ value: UInt32) -> Bool {
+        value == DayColumns.none || (value >= offset && UInt64(value - offset) < mask)
+    }
+
+    mutating func append(_ value: UInt32) {
+        if !fits(value) { repack(including: value, spare: true) }
+        let code = value == DayColumns.none ? mask : UInt64(value - offset)
+        let bit = count * width
+        let word = bit >> 6
+        let shift = bit & 63
+        while words.count < word + 2 { words.append(0) }
+        words[word] |= code << UInt64(shift)
+        if shift + width > 64 { words[word + 1] |= code >> UInt64(64 - shift) }
+        count += 1
+    }
+
+    /// Stores the values in the fewest bits they need, less their smallest, in words of exactly that length.
+    mutating func compact() { repack(including: nil, spare: false) }
+
+    /// Rewrites the column in a width and offset that hold its values and `value`: with spare capacity and an
+    /// offset of zero while rows are still being appended, exactly sized and offset by the smallest otherwise.
+    private mutating func repack(including value: UInt32?, spare: Bool) {
+        let values = decoded()
+        var low = UInt32.max
+        var high: UInt32 = 0
+        for v in values + (value.map { [$0] } ?? []) where v != DayColumns.none {
+            low = min(low, v)
+            high = max(high, v)
+        }
+        let newOffset = spare || low > high ? 0 : low
+        // The codes 0...high - offset, plus the all-ones code for `none`.
+        let span = UInt64(high >= newOffset ? high - newOffset : 0) + 1
+        var bits = 1
+        while (UInt64(1) << UInt64(bits)) - 1 < span { bits += 1 }
+        var packed = PackedColumn()
+        packed.width = bits
+        packed.offset = newOffset
+        let rows = values.count + (value == nil ? 0 : 1)
+        packed.words = [UInt64](repeating: 0, count: rows * bits / 64 + 2)
+        if spare { packed.words.reserveCapacity(2 * packed.words.count) }
+        for v in values { packed.append(v) }
+        self = packed
+    }
+
+    var memoryBytes: Int { words.capacity * 8 }
+}

@@ -1,0 +1,53 @@
+import Testing
+@testable import Telemetry
+
+/// A packed column reads back every value appended to it, in order, however it had to widen, before and after
+/// it is compacted and when rows arrive after that.
+@Suite struct PackedColumnTests {
+    /// Values of a few magnitudes, `DayColumns.none` among them, as the user, session, ms and code columns hold.
+    static func values(_ rng: inout SplitMix, _ n: Int) -> [UInt32] {
+        let scale = [UInt32(3), 200, 70_000, 86_400_000, UInt32.max - 1][rng.next(5)]
+        let base = UInt32(rng.next(1_000_000))
+        return (0..<n).map { _ in
+            rng.next(10) == 0 ? DayColumns.none : (scale == UInt32.max - 1 ? UInt32(rng.next(Int(scale))) : base + UInt32(rng.next(Int(scale))))
+        }
+    }
+
+    static func contents(_ c: PackedColumn) -> [UInt32] {
+        c.withReader { r in r.indices.map { r[$0] } }
+    }
+
+    @Test func everyValueReadsBackAsAppendedCompactedAndAppendedAgain() {
+        let seed = testSeed()
+        var rng = SplitMix(state: seed)
+        for _ in 0..<300 {
+            let first = Self.values(&rng, rng.next(2_000))
+            var column = PackedColumn()
+            for v in first { column.append(v) }
+            #expect(Self.contents(column) == first, "seed \(seed)")
+            #expect(column.decoded() == first, "seed \(seed)")
+            column.compact()
+            #expect(Self.contents(column) == first, "seed \(seed)")
+            for (i, v) in first.enumerated() where i % 97 == 0 { #expect(column[i] == v, "seed \(seed)") }
+            // Late rows: smaller, larger and absent values after the column was packed exactly.
+            let late = Self.values(&rng, rng.next(50))
+            for v in late { column.append(v) }
+            #expect(Self.contents(column) == first + late, "seed \(seed)")
+            #expect(column.count == first.count + late.count)
+            if let probe = late.first { #expect(column.contains(probe), "seed \(seed)") }
+        }
+    }
+
+    @Test func aPackedDateTakesTheBitsItsValuesNeed() {
+        var column = PackedColumn()
+        for v in 0..<100_000 { column.append(UInt32(2_000_000 + v % 40_000)) }
+        column.compact()
+        // 40,000 distinct values above their smallest, and the code for none: 16 bits a row.
+        #expect(column.memoryBytes <= 100_000 * 2 + 64)
+        #expect(column[99_999] == 2_000_000 + 99_999 % 40_000)
+        #expect(!column.contains(DayColumns.none))
+        var empty = PackedColumn()
+        empty.compact()
+        #expect(empty.count == 0 && empty.decoded().isEmpty)
+    }
+}
