@@ -18,11 +18,6 @@ static inline int telemetry_set_idle_priority(void) {
 /// query thread has been idle for a while.
 static inline void telemetry_release_free_heap(void) { malloc_trim(0); }
 
-/// Fixes glibc's mmap threshold at 256 KiB: blocks that large (a date's packed columns, a query's scratch
-/// arrays) are mapped on their own and given back when freed. Left dynamic, glibc raises the threshold to the
-/// largest block freed (up to 32 MiB), after which such blocks come from the arenas, whose freed memory stays
-/// with the process in pieces too small to give back: at 9 M events, about 90 MB after the load.
-static inline void telemetry_tune_heap(void) { mallopt(M_MMAP_THRESHOLD, 256 * 1024); }
 
 /// glibc's memmem (string.h declares it only under _GNU_SOURCE): whether `needle` occurs in `haystack`.
 extern void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);

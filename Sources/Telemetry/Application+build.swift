@@ -1,4 +1,3 @@
-import CTelemetryShims
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -9,7 +8,6 @@ import NIOCore
 public func buildApplication(_ configuration: TelemetryConfiguration, logger: Logger) throws -> some ApplicationProtocol {
     // SIGHUP reloads the event schemas once the services run; until then it must not stop the daemon.
     signal(SIGHUP, SIG_IGN)
-    telemetry_tune_heap()
     let sites = try Sites.open(configuration, logger: logger, onFatal: { error in
         // The log's state is unknown after a failed fsync: exit so systemd restarts us and recovery runs.
         logger.critical("stopping: the event log failed", metadata: ["error": "\(error)"])
