@@ -31,6 +31,9 @@ public final class EventTable: Sendable {
         /// Counts the times events were removed (retention, erasure): what day groups built before are
         /// checked against.
         var generation = 0
+        /// Dates before yesterday with rows appended since they were packed: their row count when last looked
+        /// at, and how many applies since it changed.
+        var unpacked: [Int: (rows: Int, idle: Int)] = [:]
 
         init() { _ = propSets.id([]) }
     }
@@ -66,13 +69,31 @@ public final class EventTable: Sendable {
         guard !waiting else { return }
         state.withLock { s in
             Self.add(commits, to: &s, hasher: hasher)
-            Self.compactClosedDates(&s)
+            Self.packIdleDates(&s)
         }
     }
 
-    /// Packs the dates before yesterday (of the newest date held) that rows were appended to: their spare
-    /// capacity goes, and a late event for one of them costs one repack.
-    private static func compactClosedDates(_ s: inout State) {
+    /// How many applies a date before yesterday must go without new rows before it is packed.
+    static let idleAppliesBeforePacking = 64
+
+    /// Packs the dates before yesterday (of the newest date held) that rows were appended to, once no rows
+    /// have come for them in `idleAppliesBeforePacking` applies: their spare capacity goes, and a trickle of
+    /// late events for an old date costs one repack per quiet spell rather than one per apply.
+    private static func packIdleDates(_ s: inout State) {
+        guard let newest = s.days.keys.max() else { return }
+        var pack: [Int] = []
+        var watched: [Int: (rows: Int, idle: Int)] = [:]
+        for (day, d) in s.days where day < newest - 1 && !d.isCompact {
+            var w = s.unpacked[day] ?? (d.count, 0)
+            if w.rows == d.count { w.idle += 1 } else { w = (d.count, 0) }
+            if w.idle >= idleAppliesBeforePacking { pack.append(day) } else { watched[day] = w }
+        }
+        s.unpacked = watched
+        for day in pack { s.days[day]!.compact() }
+    }
+
+    /// Packs every date before yesterday that rows were appended to (the load, between segments).
+    private static func packClosedDates(_ s: inout State) {
         guard let newest = s.days.keys.max() else { return }
         let closed = s.days.compactMap { day, d in day < newest - 1 && !d.isCompact ? day : nil }
         for day in closed { s.days[day]!.compact() }
@@ -122,7 +143,7 @@ public final class EventTable: Sendable {
                     guard !cancelled.isSet else { return }
                     try SegmentReader.forEachLine(path: path) { line, _ in parser.add(line, seq: seq, to: &fresh, hasher: hasher) }
                     // Dates the log has moved past are packed now, so that the load's spare capacity stays small.
-                    Self.compactClosedDates(&fresh)
+                    Self.packClosedDates(&fresh)
                 }
                 if let fd = plan.active {
                     let bytes = try FileSystem.readPrefix(fd, upTo: plan.activeSize)
