@@ -22,6 +22,8 @@ struct DayColumns: Sendable {
     var count: Int { ms.count }
     /// Whether the columns are packed exactly (`compact()`), with no rows appended since.
     private(set) var isCompact = true
+    /// Whether the columns were packed at least once.
+    private(set) var wasPacked = false
 
     mutating func append(_ row: Row, seq: Int) {
         isCompact = false
@@ -76,6 +78,7 @@ struct DayColumns: Sendable {
         source.compact(); client.compact(); props.compact()
         segments = Array(segments)
         isCompact = true
+        wasPacked = true
     }
 
     /// The ids of `part`'s context tuples.

@@ -84,7 +84,8 @@ public final class EventTable: Sendable {
         var pack: [Int] = []
         var watched: [Int: (rows: Int, idle: Int)] = [:]
         for (day, d) in s.days where day < newest - 1 && !d.isCompact {
-            var w = s.unpacked[day] ?? (d.count, 0)
+            // A date first seen here had rows in this very apply: its quiet spell starts at the next.
+            var w = s.unpacked[day] ?? (-1, 0)
             if w.rows == d.count { w.idle += 1 } else { w = (d.count, 0) }
             if w.idle >= idleAppliesBeforePacking { pack.append(day) } else { watched[day] = w }
         }
@@ -92,10 +93,11 @@ public final class EventTable: Sendable {
         for day in pack { s.days[day]!.compact() }
     }
 
-    /// Packs every date before yesterday that rows were appended to (the load, between segments).
+    /// Packs the dates before yesterday that were never packed (the load, between segments); a date that late
+    /// rows reopen is packed once, at the end of the load.
     private static func packClosedDates(_ s: inout State) {
         guard let newest = s.days.keys.max() else { return }
-        let closed = s.days.compactMap { day, d in day < newest - 1 && !d.isCompact ? day : nil }
+        let closed = s.days.compactMap { day, d in day < newest - 1 && !d.wasPacked ? day : nil }
         for day in closed { s.days[day]!.compact() }
     }
 

@@ -10,7 +10,7 @@
 struct PackedColumn: Sendable {
     private var words: [UInt64] = [0, 0]
     private(set) var count = 0
-    /// Bits per row, 1...33.
+    /// Bits per row, 1...32 (values are below `UInt32.max`, which is `none`).
     private var width = 1
     /// What the stored codes are less than the values.
     private var offset: UInt32 = 0

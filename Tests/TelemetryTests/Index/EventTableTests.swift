@@ -119,11 +119,14 @@ import Testing
         let seed = testSeed()
         let dir = TempDirectory()
         let clock = ManualClock("2025-10-21T10:00:00Z")
-        let storage = try Storage.open(configuration(dir), logger: quietLogger, now: clock.now)
+        var storage = try Storage.open(configuration(dir), logger: quietLogger, now: clock.now)
         defer { storage.close() }
         let end = CivilDate(iso: "2025-10-21")!.dayNumber
         let batches = Self.batches(seed: seed, count: 80)
         for (body, dims) in batches[..<40] { _ = try await storage.ingestor.ingest(Array(body.utf8), dimensions: dims) }
+        // A restart: the load packs every date, which the late events below then reopen.
+        storage.close()
+        storage = try Storage.open(configuration(dir), logger: quietLogger, now: clock.now)
         let first = await Self.breakdowns(storage, end: end)
         #expect(first.grouped == first.rows, "seed \(seed)")
         #expect(storage.table.caches.groups.memoryBytes > 0 && storage.table.caches.members.memoryBytes > 0 && storage.table.caches.visits.memoryBytes > 0, "kept")
@@ -136,18 +139,22 @@ import Testing
         #expect(await Self.breakdowns(storage, end: end).grouped == second.rows, "seed \(seed)")
         // Once no late rows have come for a while, the dates they reopened are packed again, answering the same.
         func reopened() async -> Bool {
-            await storage.reader.scan(EventFilter()) { t in t.s.days.contains { day, d in day < end - 1 && !d.isCompact } }
+            await storage.reader.scan(EventFilter()) { t in
+                let newest = t.s.days.keys.max() ?? end
+                return t.s.days.contains { day, d in day < newest - 1 && !d.isCompact }
+            }
         }
         #expect(await reopened(), "seed \(seed): late rows reopened a date")
-        // Commits for the newest date only: each apply counts towards the old dates' quiet spell.
-        let quiet = #"{"events":[{"event_type":"page_view","user_id":"u1","session_id":"s1","url":"/p1","ts":"2025-10-21T09:00:00Z"}]}"#
+        // Commits for the newest date the batches have (October 10) only: each apply counts towards the quiet
+        // spell of the dates before yesterday.
+        let quiet = #"{"events":[{"event_type":"page_view","user_id":"u1","session_id":"s1","url":"/p1","ts":"2025-10-10T09:00:00Z"}]}"#
         var ingests = 0
         while await reopened(), ingests < 20 * EventTable.idleAppliesBeforePacking {
             _ = try await storage.ingestor.ingest(Array(quiet.utf8), dimensions: RequestDimensions(userAgent: nil, country: nil))
             ingests += 1
         }
         let stillOpen = await reopened()
-        #expect(ingests >= EventTable.idleAppliesBeforePacking && !stillOpen, "seed \(seed): \(ingests) commits")
+        #expect((1...EventTable.idleAppliesBeforePacking).contains(ingests) && !stillOpen, "seed \(seed): \(ingests) commits")
         let packed = await Self.breakdowns(storage, end: end)
         #expect(packed.grouped == packed.rows, "seed \(seed)")
     }

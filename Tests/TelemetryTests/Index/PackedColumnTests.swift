@@ -38,6 +38,20 @@ import Testing
         }
     }
 
+    @Test func theWidestValuesAndNoneKeepTheirCodesApart() {
+        for values: [UInt32] in [[UInt32.max - 1, 0, DayColumns.none], [DayColumns.none, DayColumns.none], [UInt32.max - 1],
+                                 [0], [5, 5, 5, DayColumns.none], (0..<33).map { $0 == 32 ? UInt32.max - 1 : (UInt32(1) << UInt32($0)) - 1 }] {
+            var column = PackedColumn()
+            for v in values { column.append(v) }
+            #expect(column.decoded() == values)
+            column.compact()
+            #expect(column.decoded() == values)
+            column.append(UInt32.max - 1)
+            column.append(DayColumns.none)
+            #expect(column.decoded() == values + [UInt32.max - 1, DayColumns.none])
+        }
+    }
+
     @Test func aPackedDateTakesTheBitsItsValuesNeed() {
         var column = PackedColumn()
         for v in 0..<100_000 { column.append(UInt32(2_000_000 + v % 40_000)) }
