@@ -18,7 +18,6 @@ static inline int telemetry_set_idle_priority(void) {
 /// query thread has been idle for a while.
 static inline void telemetry_release_free_heap(void) { malloc_trim(0); }
 
-
 /// glibc's memmem (string.h declares it only under _GNU_SOURCE): whether `needle` occurs in `haystack`.
 extern void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
 static inline int telemetry_contains(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen) {

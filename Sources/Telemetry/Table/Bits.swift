@@ -76,8 +76,7 @@ struct SpanBits: Sendable {
     /// The set of `ids` except `DayColumns.none`.
     init(_ ids: PackedColumn.Reader) {
         var (low, high) = (UInt32.max, UInt32(0))
-        for i in ids.indices where ids[i] != DayColumns.none {
-            let id = ids[i]
+        for id in ids where id != DayColumns.none {
             low = min(low, id)
             high = max(high, id)
         }
@@ -85,7 +84,7 @@ struct SpanBits: Sendable {
         first = Int(low >> 6)
         var words = [UInt64](repeating: 0, count: Int(high >> 6) - first + 1)
         words.withUnsafeMutableBufferPointer { words in
-            for i in ids.indices where ids[i] != DayColumns.none { words[Int(ids[i] >> 6) - first] |= UInt64(1) << UInt64(ids[i] & 63) }
+            for id in ids where id != DayColumns.none { words[Int(id >> 6) - first] |= UInt64(1) << UInt64(id & 63) }
         }
         self.words = words
     }

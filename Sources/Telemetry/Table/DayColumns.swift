@@ -76,7 +76,6 @@ struct DayColumns: Sendable {
     mutating func compact() {
         ms.compact(); user.compact(); session.compact(); type.compact(); feature.compact(); page.compact()
         source.compact(); client.compact(); props.compact()
-        segments = Array(segments)
         isCompact = true
         wasPacked = true
     }

@@ -16,12 +16,15 @@ struct PackedColumn: Sendable {
     private var offset: UInt32 = 0
 
     /// Reads the codes of a column that does not change meanwhile: what the scans' loops use.
-    struct Reader {
+    struct Reader: RandomAccessCollection {
         let bytes: UnsafeRawPointer
         let count: Int
         let width: Int
         let mask: UInt64
         let offset: UInt32
+
+        var startIndex: Int { 0 }
+        var endIndex: Int { count }
 
         @inline(__always)
         subscript(i: Int) -> UInt32 {
@@ -31,8 +34,6 @@ struct PackedColumn: Sendable {
             let raw = (bytes.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self).littleEndian &>> UInt64(bit & 7)) & mask
             return raw == mask ? DayColumns.none : UInt32(truncatingIfNeeded: raw) &+ offset
         }
-
-        var indices: Range<Int> { 0..<count }
     }
 
     private var mask: UInt64 { (1 << UInt64(width)) - 1 }
@@ -48,18 +49,9 @@ struct PackedColumn: Sendable {
     /// Every value, in row order.
     func decoded() -> [UInt32] { map { $0 } }
 
-    func map<T>(_ transform: (UInt32) throws -> T) rethrows -> [T] {
-        try withReader { r in
-            var out: [T] = []
-            out.reserveCapacity(r.count)
-            for i in r.indices { out.append(try transform(r[i])) }
-            return out
-        }
-    }
+    func map<T>(_ transform: (UInt32) throws -> T) rethrows -> [T] { try withReader { try $0.map(transform) } }
 
-    func contains(_ value: UInt32) -> Bool {
-        withReader { r in r.indices.contains { r[$0] == value } }
-    }
+    func contains(_ value: UInt32) -> Bool { withReader { $0.contains(value) } }
 
     /// Whether `value` has a code in the column's present width and offset.
     @inline(__always)
@@ -88,10 +80,11 @@ struct PackedColumn: Sendable {
         let values = decoded()
         var low = UInt32.max
         var high: UInt32 = 0
-        for v in values + (value.map { [$0] } ?? []) where v != DayColumns.none {
+        for v in values where v != DayColumns.none {
             low = min(low, v)
             high = max(high, v)
         }
+        if let value, value != DayColumns.none { (low, high) = (min(low, value), max(high, value)) }
         let newOffset = spare || low > high ? 0 : low
         // The codes 0...high - offset, plus the all-ones code for `none`.
         let span = UInt64(high >= newOffset ? high - newOffset : 0) + 1

@@ -129,8 +129,7 @@ extension TableQuery {
         for day in dates where day <= to {
             guard let d = s.days[day] else { continue }
             d.session.withReader { session in
-                for i in session.indices where session[i] != DayColumns.none {
-                    let v = session[i]
+                for v in session where v != DayColumns.none {
                     low = min(low, v)
                     high = max(high, v)
                 }
