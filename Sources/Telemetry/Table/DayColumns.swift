@@ -24,8 +24,11 @@ struct DayColumns: Sendable {
     private(set) var isCompact = true
     /// Whether the columns were packed at least once.
     private(set) var wasPacked = false
+    /// How many times rows were appended to the packed columns (late events for a closed date) since start-up.
+    var reopenings = 0
 
     mutating func append(_ row: Row, seq: Int) {
+        if isCompact && wasPacked { reopenings += 1 }
         isCompact = false
         ms.append(row.ms)
         user.append(row.user)
@@ -67,6 +70,7 @@ struct DayColumns: Sendable {
                            page: page[i], source: source[i], client: client[i], props: props[i]), seq: seq)
         }
         let removed = count - out.count
+        out.reopenings = reopenings
         out.compact()
         self = out
         return removed

@@ -73,12 +73,18 @@ public final class EventTable: Sendable {
         }
     }
 
-    /// How many applies a date before yesterday must go without new rows before it is packed.
+    /// How many applies a date before yesterday must go without new rows before it is packed, the first time
+    /// late rows reopen it; each further reopening doubles it, up to `idleAppliesBeforePacking << 10`.
     static let idleAppliesBeforePacking = 64
 
+    /// The quiet spell a date reopened `reopenings` times waits for.
+    static func quietSpell(reopenings: Int) -> Int { idleAppliesBeforePacking << min(max(reopenings - 1, 0), 10) }
+
     /// Packs the dates before yesterday (of the newest date held) that rows were appended to, once no rows
-    /// have come for them in `idleAppliesBeforePacking` applies: their spare capacity goes, and a trickle of
-    /// late events for an old date costs one repack per quiet spell rather than one per apply.
+    /// have come for them in a quiet spell of applies: their spare capacity goes, and a trickle of late events
+    /// for an old date costs one repack per quiet spell rather than one per apply. A date that keeps being
+    /// reopened (clients replaying their offline queues all day) waits twice as long each time, so its repacks
+    /// cost a logarithmic number of copies, not one per spell.
     private static func packIdleDates(_ s: inout State) {
         guard let newest = s.days.keys.max() else { return }
         var pack: [Int] = []
@@ -87,7 +93,7 @@ public final class EventTable: Sendable {
             // A date first seen here had rows in this very apply: its quiet spell starts at the next.
             var w = s.unpacked[day] ?? (-1, 0)
             if w.rows == d.count { w.idle += 1 } else { w = (d.count, 0) }
-            if w.idle >= idleAppliesBeforePacking { pack.append(day) } else { watched[day] = w }
+            if w.idle >= quietSpell(reopenings: d.reopenings) { pack.append(day) } else { watched[day] = w }
         }
         s.unpacked = watched
         for day in pack { s.days[day]!.compact() }
@@ -156,8 +162,12 @@ public final class EventTable: Sendable {
             } catch {
                 logger.error("reading the raw log into the event table failed; dimension answers miss its events", metadata: ["error": "\(error)"])
             }
-            // Appending left spare capacity in the newest dates' columns (and in dates a late event reopened).
-            for day in Array(fresh.days.keys) where !fresh.days[day]!.isCompact { fresh.days[day]!.compact() }
+            // Appending left spare capacity in the newest dates' columns (and in dates a late event reopened);
+            // the reopenings the load saw are not ingest's, whose quiet spells start over.
+            for day in Array(fresh.days.keys) {
+                if !fresh.days[day]!.isCompact { fresh.days[day]!.compact() }
+                fresh.days[day]!.reopenings = 0
+            }
             // The columns' growth left freed heap behind: give it back to the system.
             telemetry_release_free_heap()
             let waiters = loading.withLock { l in

@@ -64,4 +64,26 @@ import Testing
         empty.compact()
         #expect(empty.count == 0 && empty.decoded().isEmpty)
     }
+
+    /// Late rows reopen a packed date; each reopening doubles the quiet spell before it is packed again, so a
+    /// date that keeps receiving late events is not copied once per spell.
+    @Test func aDateReopenedAgainAndAgainWaitsLongerEachTimeBeforeItIsPackedAgain() {
+        var day = DayColumns()
+        day.append(DayColumns.Row(ms: 5), seq: 1)
+        day.append(DayColumns.Row(ms: 6), seq: 1)
+        #expect(day.reopenings == 0, "rows appended before the first packing reopen nothing")
+        day.compact()
+        for n in 1...3 {
+            day.append(DayColumns.Row(ms: UInt32(10 * n)), seq: 2)
+            day.append(DayColumns.Row(ms: UInt32(10 * n + 1)), seq: 2)
+            #expect(day.reopenings == n)
+            day.compact()
+        }
+        _ = day.removeAll { _, seq in seq == 1 }
+        #expect(day.reopenings == 3 && day.ms.decoded() == [10, 11, 20, 21, 30, 31])
+        let first = EventTable.idleAppliesBeforePacking
+        #expect(EventTable.quietSpell(reopenings: 0) == first && EventTable.quietSpell(reopenings: 1) == first)
+        #expect(EventTable.quietSpell(reopenings: 2) == 2 * first && EventTable.quietSpell(reopenings: 4) == 8 * first)
+        #expect(EventTable.quietSpell(reopenings: 50) == first << 10)
+    }
 }
