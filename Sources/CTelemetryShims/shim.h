@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <sys/syscall.h>
 #include <malloc.h>
+#include <fcntl.h>
 
 /// The calling thread's kernel id (glibc's gettid() is not visible to Swift on every libc version).
 static inline long telemetry_gettid(void) { return syscall(SYS_gettid); }
@@ -27,3 +28,13 @@ static inline int telemetry_contains(const void *haystack, size_t haystacklen, c
 /// Names the calling thread where top -H, perf and /proc/PID/task/*/comm show it (the kernel keeps 15 bytes).
 #include <sys/prctl.h>
 static inline void telemetry_name_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
+
+/// An unnamed file in `directory` (O_TMPFILE), gone with its last descriptor; -1 where the file system has none.
+static inline int telemetry_open_unnamed(const char *directory) {
+    return open(directory, __O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+}
+
+/// Frees the blocks of a range of a file, its size unchanged (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE).
+static inline int telemetry_punch_hole(int fd, long offset, long length) {
+    return (int)syscall(SYS_fallocate, fd, 0x02 | 0x01, offset, length);
+}

@@ -58,8 +58,9 @@ struct DayColumns: Sendable {
         var props: UInt32 = 0
     }
 
-    /// Keeps the rows for which `keep(row, seq)` holds; returns how many were removed.
-    mutating func removeAll(where remove: (Int, Int) -> Bool) -> Int {
+    /// Keeps the rows for which `keep(row, seq)` holds, packing what stays (into `file` when given); returns how
+    /// many were removed.
+    mutating func removeAll(into file: ColumnFile?, where remove: (Int, Int) -> Bool) -> Int {
         var out = DayColumns()
         var run = 0
         for i in 0..<count {
@@ -71,18 +72,30 @@ struct DayColumns: Sendable {
         }
         let removed = count - out.count
         out.reopenings = reopenings
-        out.compact()
+        out.compact(into: file)
         self = out
         return removed
     }
 
-    /// Stores every column in the fewest bits its values need, in words of exactly that length.
-    mutating func compact() {
-        ms.compact(); user.compact(); session.compact(); type.compact(); feature.compact(); page.compact()
-        source.compact(); client.compact(); props.compact()
-        isCompact = true
-        wasPacked = true
+    /// Stores every column in the fewest bits its values need, in words of exactly that length; with a `file`,
+    /// moves them there (they stay on the heap if the file cannot take them).
+    mutating func compact(into file: ColumnFile? = nil) {
+        if !isCompact || !wasPacked {
+            ms.compact(); user.compact(); session.compact(); type.compact(); feature.compact(); page.compact()
+            source.compact(); client.compact(); props.compact()
+            isCompact = true
+            wasPacked = true
+        }
+        guard let file, !isStored, count > 0 else { return }
+        let columns = [ms, user, session, type, feature, page, source, client, props]
+        guard let (region, offsets) = file.store(columns.map(\.packedWords)) else { return }
+        ms.move(to: region, at: offsets[0]); user.move(to: region, at: offsets[1]); session.move(to: region, at: offsets[2])
+        type.move(to: region, at: offsets[3]); feature.move(to: region, at: offsets[4]); page.move(to: region, at: offsets[5])
+        source.move(to: region, at: offsets[6]); client.move(to: region, at: offsets[7]); props.move(to: region, at: offsets[8])
     }
+
+    /// Whether the columns are read from the column file.
+    var isStored: Bool { ms.isStored }
 
     /// The ids of `part`'s context tuples.
     func context(_ part: Dimension.ContextSlot.Part) -> PackedColumn { part == .source ? source : client }

@@ -34,8 +34,20 @@ public final class EventTable: Sendable {
         /// Dates before yesterday with rows appended since they were packed: their row count when last looked
         /// at, and how many applies since it changed.
         var unpacked: [Int: (rows: Int, idle: Int)] = [:]
+        /// Where packed dates before yesterday keep their columns; nil: on the heap.
+        var columns: ColumnFile?
 
-        init() { _ = propSets.id([]) }
+        init(columns: ColumnFile? = nil) {
+            self.columns = columns
+            _ = propSets.id([])
+        }
+
+        /// Where the date `day` packs into: the column file for the dates before yesterday, which rows rarely
+        /// reopen; the heap for the newest two, which ingest keeps appending to.
+        func packing(_ day: Int) -> ColumnFile? {
+            guard let newest = days.keys.max(), day < newest - 1 else { return nil }
+            return columns
+        }
     }
 
     /// The start-up load: commits that arrive before it is done, and who waits for it.
@@ -46,13 +58,22 @@ public final class EventTable: Sendable {
     }
 
     let hasher: SipHash
-    let state = Locked(State())
+    let state: Locked<State>
+    private let columns: ColumnFile?
     /// What unfiltered breakdowns and visit counts keep of each date's events.
     let caches = DayCaches()
     private let loading = Locked(Loading())
     private let cancelled = AtomicFlag()
 
-    public init(hasher: SipHash) { self.hasher = hasher }
+    /// A table whose packed dates go to an unnamed file in `directory` (nil: they stay on the heap).
+    public init(hasher: SipHash, directory: String? = nil) {
+        self.hasher = hasher
+        columns = directory.flatMap(ColumnFile.init(directory:))
+        state = Locked(State(columns: columns))
+    }
+
+    /// Lets go of the column-file pages a scan mapped (`ColumnFile.dropResidentPages`).
+    func releaseScannedPages() { columns?.dropResidentPages() }
 
     /// A consistent copy to scan without the lock; the arrays are shared until the table changes them.
     var snapshot: State { state.withLock { $0 } }
@@ -89,14 +110,19 @@ public final class EventTable: Sendable {
         guard let newest = s.days.keys.max() else { return }
         var pack: [Int] = []
         var watched: [Int: (rows: Int, idle: Int)] = [:]
-        for (day, d) in s.days where day < newest - 1 && !d.isCompact {
+        for (day, d) in s.days where day < newest - 1 {
+            if d.isCompact {
+                // Packed on the heap while it was one of the newest two dates: to the file as it is.
+                if !d.isStored && s.columns != nil { pack.append(day) }
+                continue
+            }
             // A date first seen here had rows in this very apply: its quiet spell starts at the next.
             var w = s.unpacked[day] ?? (-1, 0)
             if w.rows == d.count { w.idle += 1 } else { w = (d.count, 0) }
             if w.idle >= quietSpell(reopenings: d.reopenings) { pack.append(day) } else { watched[day] = w }
         }
         s.unpacked = watched
-        for day in pack { s.days[day]!.compact() }
+        for day in pack { s.days[day]!.compact(into: s.columns) }
     }
 
     /// Packs the dates before yesterday that were never packed (the load, between segments); a date that late
@@ -104,7 +130,7 @@ public final class EventTable: Sendable {
     private static func packClosedDates(_ s: inout State) {
         guard let newest = s.days.keys.max() else { return }
         let closed = s.days.compactMap { day, d in day < newest - 1 && !d.wasPacked ? day : nil }
-        for day in closed { s.days[day]!.compact() }
+        for day in closed { s.days[day]!.compact(into: s.columns) }
     }
 
     private static func add(_ commits: [IndexApplier.Commit], to s: inout State, hasher: SipHash) {
@@ -143,7 +169,7 @@ public final class EventTable: Sendable {
     func startLoading(_ plan: LoadPlan, logger: Logger) {
         let started = ContinuousClock.now
         let thread = Thread(named: "table-load") { [self] in
-            var fresh = State()
+            var fresh = State(columns: columns)
             var parser = LineParser()
             defer { if let fd = plan.active { close(fd) } }
             do {
@@ -165,7 +191,7 @@ public final class EventTable: Sendable {
             // Appending left spare capacity in the newest dates' columns (and in dates a late event reopened);
             // the reopenings the load saw are not ingest's, whose quiet spells start over.
             for day in Array(fresh.days.keys) {
-                if !fresh.days[day]!.isCompact { fresh.days[day]!.compact() }
+                fresh.days[day]!.compact(into: fresh.packing(day))
                 fresh.days[day]!.reopenings = 0
             }
             // The columns' growth left freed heap behind: give it back to the system.
@@ -208,7 +234,7 @@ public final class EventTable: Sendable {
         state.withLock { s in
             s.generation += 1
             for day in Array(s.days.keys) where s.days[day]!.segments.contains(where: { seqs.contains($0.seq) }) {
-                s.events -= s.days[day]!.removeAll { _, seq in seqs.contains(seq) }
+                s.events -= s.days[day]!.removeAll(into: s.packing(day)) { _, seq in seqs.contains(seq) }
                 if s.days[day]!.count == 0 { s.days[day] = nil }
             }
         }
@@ -223,7 +249,7 @@ public final class EventTable: Sendable {
             var removed = 0
             for day in Array(s.days.keys) where s.days[day]!.user.contains(id) {
                 let users = s.days[day]!.user
-                removed += s.days[day]!.removeAll { i, _ in users[i] == id }
+                removed += s.days[day]!.removeAll(into: s.packing(day)) { i, _ in users[i] == id }
                 if s.days[day]!.count == 0 { s.days[day] = nil }
             }
             s.events -= removed

@@ -9,6 +9,8 @@
 /// read with one unaligned 64-bit load, so the words hold at least one spare word after the last code.
 struct PackedColumn: Sendable {
     private var words: [UInt64] = [0, 0]
+    /// Where the words are once the date's columns went to the column file (`words` is then empty).
+    private var stored: (region: ColumnRegion, at: Int)?
     private(set) var count = 0
     /// Bits per row, 1...32 (values are below `UInt32.max`, which is `none`).
     private var width = 1
@@ -40,7 +42,22 @@ struct PackedColumn: Sendable {
 
     @inline(__always)
     func withReader<R>(_ body: (Reader) throws -> R) rethrows -> R {
-        try words.withUnsafeBytes { try body(Reader(bytes: $0.baseAddress!, count: count, width: width, mask: mask, offset: offset)) }
+        if let stored {
+            return try body(Reader(bytes: stored.region.base + stored.at, count: count, width: width, mask: mask, offset: offset))
+        }
+        return try words.withUnsafeBytes { try body(Reader(bytes: $0.baseAddress!, count: count, width: width, mask: mask, offset: offset)) }
+    }
+
+    /// Whether the words are in the column file.
+    var isStored: Bool { stored != nil }
+
+    /// The packed words, for the column file to store.
+    var packedWords: [UInt64] { words }
+
+    /// Reads the words from `region`, `at` bytes in, from now on (they were `packedWords`).
+    mutating func move(to region: ColumnRegion, at: Int) {
+        stored = (region, at)
+        words = []
     }
 
     @inline(__always)
@@ -56,7 +73,8 @@ struct PackedColumn: Sendable {
     /// Whether `value` has a code in the column's present width and offset.
     @inline(__always)
     private func fits(_ value: UInt32) -> Bool {
-        value == DayColumns.none || (value >= offset && UInt64(value - offset) < mask)
+        // A stored column is read-only: appending copies it back to the heap.
+        stored == nil && (value == DayColumns.none || (value >= offset && UInt64(value - offset) < mask))
     }
 
     mutating func append(_ value: UInt32) {

@@ -79,11 +79,54 @@ import Testing
             #expect(day.reopenings == n)
             day.compact()
         }
-        _ = day.removeAll { _, seq in seq == 1 }
+        _ = day.removeAll(into: nil) { _, seq in seq == 1 }
         #expect(day.reopenings == 3 && day.ms.decoded() == [10, 11, 20, 21, 30, 31])
         let first = EventTable.idleAppliesBeforePacking
         #expect(EventTable.quietSpell(reopenings: 0) == first && EventTable.quietSpell(reopenings: 1) == first)
         #expect(EventTable.quietSpell(reopenings: 2) == 2 * first && EventTable.quietSpell(reopenings: 4) == 8 * first)
         #expect(EventTable.quietSpell(reopenings: 50) == first << 10)
+    }
+
+    /// A packed date moves to the column file and reads back the same, through the mapping, after its pages
+    /// were let go; late rows bring it back to the heap, and the region it left is unmapped with the last copy.
+    @Test func aDateInTheColumnFileReadsAsOnTheHeapAndComesBackForLateRows() throws {
+        let dir = TempDirectory()
+        let file = try #require(ColumnFile(directory: dir.path))
+        let seed = testSeed()
+        var rng = SplitMix(state: seed)
+        var day = DayColumns()
+        var expected: [DayColumns.Row] = []
+        for i in 0..<5_000 {
+            let row = DayColumns.Row(ms: UInt32(i * 1_000), user: i % 7 == 0 ? DayColumns.none : UInt32(rng.next(100_000)),
+                                     session: UInt32(rng.next(200_000)), type: UInt32(i % 5), feature: UInt32(i % 3),
+                                     page: UInt32(rng.next(3_000)), source: 1, client: UInt32(i % 40), props: 0)
+            expected.append(row)
+            day.append(row, seq: 1)
+        }
+        func rows(_ d: DayColumns) -> [[UInt32]] {
+            [d.ms.decoded(), d.user.decoded(), d.session.decoded(), d.type.decoded(), d.feature.decoded(), d.page.decoded(),
+             d.source.decoded(), d.client.decoded(), d.props.decoded()]
+        }
+        func rows(_ r: [DayColumns.Row]) -> [[UInt32]] {
+            [r.map(\.ms), r.map(\.user), r.map(\.session), r.map(\.type), r.map(\.feature), r.map(\.page), r.map(\.source),
+             r.map(\.client), r.map(\.props)]
+        }
+        day.compact(into: file)
+        #expect(day.isStored && day.memoryBytes < 1_000 && file.mappedBytes > 5_000)
+        #expect(rows(day) == rows(expected), "seed \(seed)")
+        file.dropResidentPages()
+        #expect(rows(day) == rows(expected), "seed \(seed): read back from the page cache")
+        let snapshot = day
+        day.append(DayColumns.Row(ms: 86_399_999, user: 7), seq: 2)
+        expected.append(DayColumns.Row(ms: 86_399_999, user: 7))
+        #expect(!day.isStored && day.reopenings == 1 && rows(day) == rows(expected))
+        #expect(rows(snapshot) == rows(Array(expected.dropLast())), "a snapshot keeps reading the region")
+        let mapped = file.mappedBytes
+        day.compact(into: file)
+        let both = file.mappedBytes
+        #expect(day.isStored && both > mapped)
+        _ = consume snapshot
+        #expect(file.mappedBytes == both - mapped, "the first region went with its last reader")
+        #expect(rows(day) == rows(expected))
     }
 }
