@@ -16,7 +16,13 @@ public struct IndexReader: Sendable {
     func scan<T: Sendable>(_ filter: EventFilter, _ query: @escaping @Sendable (TableQuery) -> T) async -> T {
         await applier.caughtUp()
         await table.waitUntilLoaded()
-        return await thread.run { [table] in query(TableQuery(table.snapshot, filter: filter, hasher: table.hasher, caches: table.caches)) }
+        return await thread.run { [table] in
+            let answer = query(TableQuery(table.snapshot, filter: filter, hasher: table.hasher, caches: table.caches))
+            // What the scan read of the column file goes back to the page cache: the next scan maps it again
+            // without a disk read (measured: no slower), and the daemon's resident memory stays its heap's.
+            table.releaseScannedPages()
+            return answer
+        }
     }
 
     /// The daily series (docs/api.md), of the matching events when `filter` has conditions.

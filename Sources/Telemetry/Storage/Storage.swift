@@ -25,7 +25,7 @@ public final class Storage: Sendable {
     let writer: SegmentWriter
     let ingestor: EventIngestor
     let scans: ScanPool
-    let queries: QueryThread
+    let queries = QueryThread()
     /// How far the log has been shipped to ClickHouse, with `--clickhouse-url`.
     let clickhouseCursor: ClickHouseCursor?
 
@@ -90,8 +90,6 @@ public final class Storage: Sendable {
         let table = EventTable(hasher: index.hasher, directory: directory)
         table.startLoading(EventTable.LoadPlan(directory: directory, nextSeq: indexReport.nextSeq, logger: logger), logger: logger)
         self.table = table
-        // The column-file pages the scans mapped go back to the page cache with the heap's free memory.
-        queries = QueryThread { table.releaseScannedPages() }
         let writerStats = WriterStats(metrics: metrics)
         let maintenance = LogMaintenanceService(
             directory: directory, io: io, retentionDays: configuration.rawRetentionDays, now: now, logger: logger,

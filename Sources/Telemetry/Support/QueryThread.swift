@@ -14,11 +14,8 @@ final class QueryThread: @unchecked Sendable {
     static let niceness: Int32 = 10
     private let condition = NSCondition()
     private var queue: [@Sendable () -> Void] = []
-    /// What the thread does once idle for `trimAfterIdle`, after giving the heap's free memory back.
-    private let whenIdle: @Sendable () -> Void
 
-    init(whenIdle: @escaping @Sendable () -> Void = {}) {
-        self.whenIdle = whenIdle
+    init() {
         let thread = Thread(named: "query") { [self] in loop() }
         thread.start()
     }
@@ -111,7 +108,6 @@ final class QueryThread: @unchecked Sendable {
                 } else if !condition.wait(until: Date(timeIntervalSinceNow: Self.trimAfterIdle)), queue.isEmpty {
                     condition.unlock()
                     telemetry_release_free_heap()
-                    whenIdle()
                     trimmed = true
                     condition.lock()
                 }

@@ -71,10 +71,10 @@ struct Bits {
 struct SpanBits: Sendable {
     /// The index of the first word.
     private(set) var first = 0
-    private(set) var words: [UInt64] = []
+    private(set) var words = StoredArray<UInt64>()
 
-    /// The set of `ids` except `DayColumns.none`.
-    init(_ ids: PackedColumn.Reader) {
+    /// The set of `ids` except `DayColumns.none`, its words in `file` when there is one.
+    init(_ ids: PackedColumn.Reader, in file: ColumnFile?) {
         var (low, high) = (UInt32.max, UInt32(0))
         for id in ids where id != DayColumns.none {
             low = min(low, id)
@@ -86,7 +86,7 @@ struct SpanBits: Sendable {
         words.withUnsafeMutableBufferPointer { words in
             for id in ids where id != DayColumns.none { words[Int(id >> 6) - first] |= UInt64(1) << UInt64(id & 63) }
         }
-        self.words = words
+        self.words = StoredArray(words, in: file)
     }
 
     var memoryBytes: Int { words.count * 8 }

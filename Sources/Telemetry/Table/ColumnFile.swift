@@ -3,60 +3,96 @@ import Glibc
 #endif
 import CTelemetryShims
 
-/// Where the packed columns of the dates before yesterday live: an unnamed file in the data directory, mapped
-/// read-only (docs/architecture.md). The kernel keeps those columns in its page cache while there is room and
-/// reads them back from disk under memory pressure, where the heap would have held them for good; the scans read
-/// them through the mapping as they read arrays. The file has no name and goes with the daemon: a cache of the
-/// raw log, never read at start-up. A region's blocks are freed when no snapshot of the table holds it any more.
-final class ColumnFile: Sendable {
-    private let fd: Int32
-    /// Where the next region starts, and the mapped regions by offset.
-    private let state = Locked(State())
+/// Where the packed columns of the dates before yesterday, and what the caches keep of them, live: an unnamed
+/// file in the data directory, mapped read-only (docs/architecture.md). The kernel keeps them in its page cache
+/// while there is room and reads them back from disk under memory pressure, where the heap would have held them
+/// for good; the scans read them through the mapping as they read arrays. The file has no name and goes with
+/// the daemon: a cache of the raw log, never read at start-up.
+///
+/// The whole file is mapped once, in an address range reserved for it (`reserve`); a region is a page-aligned
+/// range of it, written with `pwrite` before anyone reads it, and freed (its blocks punched out, its range
+/// reused) when the last value reading it goes.
+final class ColumnFile: @unchecked Sendable {
+    /// The address range reserved for the mapping: room for billions of events' columns.
+    static let reserve = 64 << 30
     private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
+    private let fd: Int32
+    /// The mapping of the whole reserve.
+    private let base: UnsafeMutableRawPointer
+    private let state = Locked(State())
+
     private struct State {
+        /// The end of the highest region ever handed out.
         var end = 0
-        var mapped: [Int: (address: UInt, length: Int)] = [:]
+        /// Freed ranges below `end`, by start, neighbours merged.
+        var free: [(start: Int, span: Int)] = []
+        var live = 0
     }
 
-    /// The file for `directory`, or nil where its file system cannot make an unnamed one (the columns then stay
-    /// on the heap).
+    /// The file for `directory`, or nil where its file system cannot make an unnamed one or the address range
+    /// cannot be reserved (the columns then stay on the heap).
     init?(directory: String) {
         let fd = telemetry_open_unnamed(directory)
         guard fd >= 0 else { return nil }
+        guard let base = mmap(nil, Self.reserve, PROT_READ, MAP_SHARED | MAP_NORESERVE, fd, 0), base != MAP_FAILED else {
+            close(fd)
+            return nil
+        }
         self.fd = fd
+        self.base = base
     }
 
-    deinit { close(fd) }
+    deinit {
+        munmap(base, Self.reserve)
+        close(fd)
+    }
 
-    /// Writes `parts` one after the other into a new region and maps it; nil when writing or mapping fails (the
-    /// caller keeps its arrays). Each part's words start at `offsets[i]` bytes into the region.
-    func store(_ parts: [[UInt64]]) -> (region: ColumnRegion, offsets: [Int])? {
+    /// Writes `parts` one after the other into a new region; nil when there is no room or the write fails (the
+    /// caller keeps its arrays). Each part starts at `offsets[i]` bytes into the region, 8-byte aligned.
+    func store(_ parts: [UnsafeRawBufferPointer]) -> (region: ColumnRegion, offsets: [Int])? {
         var offsets: [Int] = []
         var length = 0
         for part in parts {
             offsets.append(length)
-            length += part.count * 8
+            length += (part.count + 7) & ~7
         }
         guard length > 0 else { return nil }
         let span = (length + Self.pageSize - 1) / Self.pageSize * Self.pageSize
-        let start = state.withLock { s in
-            defer { s.end += span }
-            return s.end
-        }
-        for (part, at) in zip(parts, offsets) {
-            let written = part.withUnsafeBytes { bytes in Self.writeFully(fd, bytes, at: start + at) }
-            guard written else {
-                _ = telemetry_punch_hole(fd, start, span)
-                return nil
-            }
-        }
-        guard let base = mmap(nil, length, PROT_READ, MAP_SHARED, fd, off_t(start)), base != MAP_FAILED else {
-            _ = telemetry_punch_hole(fd, start, span)
+        guard let start = allocate(span) else { return nil }
+        for (part, at) in zip(parts, offsets) where !Self.writeFully(fd, part, at: start + at) {
+            release(start: start, span: span)
             return nil
         }
-        state.withLock { $0.mapped[start] = (UInt(bitPattern: base), length) }
-        return (ColumnRegion(file: self, base: UnsafeRawPointer(base), start: start, span: span), offsets)
+        return (ColumnRegion(file: self, base: UnsafeRawPointer(base + start), start: start, span: span), offsets)
+    }
+
+    /// Stores `parts` of 64-bit words.
+    func store(_ parts: [[UInt64]]) -> (region: ColumnRegion, offsets: [Int])? {
+        var pointers: [UnsafeRawBufferPointer] = []
+        func gather(_ k: Int) -> (region: ColumnRegion, offsets: [Int])? {
+            guard k < parts.count else { return store(pointers) }
+            return parts[k].withUnsafeBytes { bytes in
+                pointers.append(bytes)
+                return gather(k + 1)
+            }
+        }
+        return gather(0)
+    }
+
+    private func allocate(_ span: Int) -> Int? {
+        state.withLock { s in
+            if let k = s.free.firstIndex(where: { $0.span >= span }) {
+                let start = s.free[k].start
+                if s.free[k].span == span { s.free.remove(at: k) } else { s.free[k] = (start + span, s.free[k].span - span) }
+                s.live += span
+                return start
+            }
+            guard s.end + span <= Self.reserve else { return nil }
+            defer { s.end += span }
+            s.live += span
+            return s.end
+        }
     }
 
     private static func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
@@ -70,27 +106,40 @@ final class ColumnFile: Sendable {
         return true
     }
 
-    /// Unmaps a region and frees its blocks (the last snapshot holding it went).
+    /// Frees a region's blocks and its range (the last value reading it went).
     fileprivate func release(start: Int, span: Int) {
-        state.withLock { s in
-            if let r = s.mapped.removeValue(forKey: start) { munmap(UnsafeMutableRawPointer(bitPattern: r.address), r.length) }
-        }
         _ = telemetry_punch_hole(fd, start, span)
+        state.withLock { s in
+            s.live -= span
+            var k = s.free.firstIndex { $0.start > start } ?? s.free.count
+            s.free.insert((start, span), at: k)
+            if k + 1 < s.free.count, s.free[k].start + s.free[k].span == s.free[k + 1].start {
+                s.free[k].span += s.free.remove(at: k + 1).span
+            }
+            if k > 0, s.free[k - 1].start + s.free[k - 1].span == s.free[k].start {
+                s.free[k - 1].span += s.free.remove(at: k).span
+                k -= 1
+            }
+            // A free range at the top lowers the top.
+            if s.free[k].start + s.free[k].span == s.end {
+                s.end = s.free[k].start
+                s.free.remove(at: k)
+            }
+        }
     }
 
     /// Lets go of the pages the scans mapped, leaving them to the page cache: the process's resident memory
     /// falls back to what the heap holds, and the next scan maps them again without reading the disk.
     func dropResidentPages() {
-        state.withLock { s in
-            for r in s.mapped.values { madvise(UnsafeMutableRawPointer(bitPattern: r.address), r.length, MADV_DONTNEED) }
-        }
+        let end = state.withLock { $0.end }
+        if end > 0 { madvise(base, end, MADV_DONTNEED) }
     }
 
-    /// Bytes in mapped regions.
-    var mappedBytes: Int { state.withLock { $0.mapped.values.reduce(0) { $0 + $1.length } } }
+    /// Bytes in regions (page-rounded).
+    var liveBytes: Int { state.withLock { $0.live } }
 }
 
-/// A mapped region of the column file; unmapped and freed when the last column reading it goes.
+/// A region of the column file, read through the file's mapping; freed when the last value reading it goes.
 final class ColumnRegion: @unchecked Sendable {
     private let file: ColumnFile
     let base: UnsafeRawPointer
@@ -105,4 +154,51 @@ final class ColumnRegion: @unchecked Sendable {
     }
 
     deinit { file.release(start: start, span: span) }
+}
+
+/// An array of plain values that does not change: on the heap, or in the column file.
+struct StoredArray<Element: BitwiseCopyable>: RandomAccessCollection, @unchecked Sendable {
+    private let array: [Element]
+    private let region: ColumnRegion?
+    private let values: UnsafePointer<Element>?
+    let count: Int
+
+    init(_ array: [Element] = []) {
+        self.init(array: array, region: nil)
+    }
+
+    /// `values`, in `file` when there is one that takes them, else in an array.
+    init(_ values: UnsafeBufferPointer<Element>, in file: ColumnFile?) {
+        if let file, !values.isEmpty, let (region, _) = file.store([UnsafeRawBufferPointer(values)]) {
+            self.init(array: [], region: (region, values.count))
+        } else {
+            self.init(array: Array(values), region: nil)
+        }
+    }
+
+    private init(array: [Element], region: (ColumnRegion, count: Int)?) {
+        self.array = array
+        self.region = region?.0
+        values = region.map { $0.0.base.assumingMemoryBound(to: Element.self) }
+        count = region?.count ?? array.count
+    }
+
+    init(_ array: [Element], in file: ColumnFile?) {
+        self = array.withUnsafeBufferPointer { StoredArray($0, in: file) }
+    }
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+
+    @inline(__always)
+    subscript(i: Int) -> Element { values.map { $0[i] } ?? array[i] }
+
+    @inline(__always)
+    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {
+        if let values { return try body(UnsafeBufferPointer(start: values, count: count)) }
+        return try array.withUnsafeBufferPointer(body)
+    }
+
+    /// Whether the values are in the column file.
+    var isStored: Bool { region != nil }
 }

@@ -7,10 +7,11 @@ struct DayGroup: Sendable {
     var codes: [UInt32] = []
     var offsets: [Int] = [0]
     var events: [Int] = []
-    var members: [UInt64] = []
+    var members = StoredArray<UInt64>()
 
-    /// Groups the rows of `d` whose codes are `codes` (`limit`: the highest code).
-    init(_ d: DayColumns, codes: [UInt32], limit: Int) {
+    /// Groups the rows of `d` whose codes are `codes` (`limit`: the highest code); the members go to `file`
+    /// when there is one.
+    init(_ d: DayColumns, codes: [UInt32], limit: Int, file: ColumnFile?) {
         var counts = [Int](repeating: 0, count: limit + 1)
         for c in codes { counts[Int(c)] += 1 }
         var next = [Int](repeating: 0, count: limit + 2)
@@ -45,7 +46,7 @@ struct DayGroup: Sendable {
                 self.offsets.append(kept)
             }
         }
-        members = Array(placed[..<kept])
+        members = placed.withUnsafeBufferPointer { StoredArray(UnsafeBufferPointer(rebasing: $0[..<kept]), in: file) }
     }
 
     var memoryBytes: Int { members.count * 8 + codes.count * 20 + 64 }
@@ -57,9 +58,9 @@ struct DayMembers: Sendable {
     var users: SpanBits
     var sessions: SpanBits
 
-    init(_ d: DayColumns) {
-        users = d.user.withReader(SpanBits.init)
-        sessions = d.session.withReader(SpanBits.init)
+    init(_ d: DayColumns, file: ColumnFile?) {
+        users = d.user.withReader { SpanBits($0, in: file) }
+        sessions = d.session.withReader { SpanBits($0, in: file) }
     }
 
     var memoryBytes: Int { users.memoryBytes + sessions.memoryBytes + 32 }
@@ -72,7 +73,7 @@ struct DayCaches: Sendable {
     /// A date's members are up to 2 bits per user and session of the site: 32 MiB holds 60 dates (a month and
     /// its previous) of a site with 1 M users.
     let members = DayCache<Int, DayMembers>(budget: 32 << 20) { $0.memoryBytes }
-    let visits = DayCache<Int, [TableQuery.Visit]>(budget: 64 << 20) { $0.count * MemoryLayout<TableQuery.Visit>.stride }
+    let visits = DayCache<Int, StoredArray<TableQuery.Visit>>(budget: 64 << 20) { $0.count * MemoryLayout<TableQuery.Visit>.stride }
 
     func removeAll() {
         groups.removeAll()

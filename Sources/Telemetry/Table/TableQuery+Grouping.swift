@@ -45,7 +45,7 @@ extension TableQuery {
         /// Member arrays (the window's matching rows grouped, or each date's day group): a user id in the low
         /// 32 bits, a session id in the high (`DayColumns.none` when absent); one per event, or fewer (repeats
         /// dropped) in day groups.
-        var parts: [[UInt64]]
+        var parts: [StoredArray<UInt64>]
         /// Code `c`'s members are the runs `runs[runStarts[c]..<runStarts[c + 1]]`.
         var runStarts: [Int]
         var runs: [Run]
@@ -139,7 +139,7 @@ extension TableQuery {
         let (offsets, members) = Self.bucketed(a.members, b.members)
         a.users.formUnion(b.users)
         a.sessions.formUnion(b.sessions)
-        return Grouped(parts: [members], runStarts: Array(0..<offsets.count),
+        return Grouped(parts: [StoredArray(members)], runStarts: Array(0..<offsets.count),
                        runs: (0..<(offsets.count - 1)).map { Grouped.Run(part: 0, lower: Int32(offsets[$0]), upper: Int32(offsets[$0 + 1])) },
                        eventCounts: zip(a.members.counts, b.members.counts).map(+),
                        total: BreakdownCounts(events: members.count, users: a.users.count, visits: a.sessions.count),
@@ -157,9 +157,9 @@ extension TableQuery {
             dates.map { day in
                 let d = s.days[day]!
                 let group = caches.groups.value(.init(dimension: dimension, day: day), rows: d.count, generation: s.generation) {
-                    DayGroup(d, codes: value.codes(d), limit: value.limit)
+                    DayGroup(d, codes: value.codes(d), limit: value.limit, file: s.packing(day))
                 }
-                return (group, caches.members.value(day, rows: d.count, generation: s.generation) { DayMembers(d) })
+                return (group, caches.members.value(day, rows: d.count, generation: s.generation) { DayMembers(d, file: s.packing(day)) })
             }
         }
         let halves = QueryThread.both({ groups(dates[..<cut]) }, { groups(dates[cut...]) })

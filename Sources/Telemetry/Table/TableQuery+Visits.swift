@@ -86,11 +86,11 @@ extension TableQuery {
 
     /// The visits of the dates `from...to` from each date's visits, kept in `cache` (built where missing or out
     /// of date): a visit seen on several dates is one.
-    private func collectVisits(_ from: Int, _ to: Int, pageView: UInt32?, cache: DayCache<Int, [Visit]>) -> Visits {
-        let days: [[Visit]] = (from...max(from, to)).compactMap { day in
+    private func collectVisits(_ from: Int, _ to: Int, pageView: UInt32?, cache: DayCache<Int, StoredArray<Visit>>) -> Visits {
+        let days: [StoredArray<Visit>] = (from...max(from, to)).compactMap { day in
             guard day <= to, let d = s.days[day] else { return nil }
             return cache.value(day, rows: d.count, generation: s.generation) {
-                collectVisits(day, day, pageView: pageView, visitPages: nil).visits
+                StoredArray(collectVisits(day, day, pageView: pageView, visitPages: nil).visits, in: s.packing(day))
             }
         }
         var (low, high, count) = (UInt32.max, UInt32(0), 0)

@@ -112,7 +112,7 @@ import Testing
              r.map(\.client), r.map(\.props)]
         }
         day.compact(into: file)
-        #expect(day.isStored && day.memoryBytes < 1_000 && file.mappedBytes > 5_000)
+        #expect(day.isStored && day.memoryBytes < 1_000 && file.liveBytes > 5_000)
         #expect(rows(day) == rows(expected), "seed \(seed)")
         file.dropResidentPages()
         #expect(rows(day) == rows(expected), "seed \(seed): read back from the page cache")
@@ -121,12 +121,12 @@ import Testing
         expected.append(DayColumns.Row(ms: 86_399_999, user: 7))
         #expect(!day.isStored && day.reopenings == 1 && rows(day) == rows(expected))
         #expect(rows(snapshot) == rows(Array(expected.dropLast())), "a snapshot keeps reading the region")
-        let mapped = file.mappedBytes
+        let mapped = file.liveBytes
         day.compact(into: file)
-        let both = file.mappedBytes
+        let both = file.liveBytes
         #expect(day.isStored && both > mapped)
         _ = consume snapshot
-        #expect(file.mappedBytes == both - mapped, "the first region went with its last reader")
+        #expect(file.liveBytes == both - mapped, "the first region went with its last reader")
         #expect(rows(day) == rows(expected))
     }
 }
