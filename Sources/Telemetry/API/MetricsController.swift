@@ -19,6 +19,7 @@ struct MetricsController: Sendable {
             metrics.indexMemoryBytes.record(sum { $0.index.memoryBytes })
             metrics.tableEvents.record(sum { $0.table.eventCount })
             metrics.tableMemoryBytes.record(sum { $0.table.memoryBytes })
+            metrics.tableFileBytes.record(sum { $0.table.fileBytes })
             metrics.dedupIds.record(sum { $0.dedup.count })
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))

@@ -24,6 +24,7 @@ public final class TelemetryMetrics: Sendable {
     let indexMemoryBytes: CoreMetrics.Gauge
     let tableEvents: CoreMetrics.Gauge
     let tableMemoryBytes: CoreMetrics.Gauge
+    let tableFileBytes: CoreMetrics.Gauge
     let dedupIds: CoreMetrics.Gauge
     /// Request timers by route, method and status: made once, not on every request.
     private let requestTimers = Locked([String: CoreMetrics.Timer]())
@@ -55,6 +56,7 @@ public final class TelemetryMetrics: Sendable {
         indexMemoryBytes = CoreMetrics.Gauge(label: "telemetry_index_memory_bytes", factory: factory)
         tableEvents = CoreMetrics.Gauge(label: "telemetry_event_table_events", factory: factory)
         tableMemoryBytes = CoreMetrics.Gauge(label: "telemetry_event_table_memory_bytes", factory: factory)
+        tableFileBytes = CoreMetrics.Gauge(label: "telemetry_event_table_file_bytes", factory: factory)
         dedupIds = CoreMetrics.Gauge(label: "telemetry_dedup_ids", factory: factory)
     }
 

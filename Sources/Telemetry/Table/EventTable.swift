@@ -260,7 +260,10 @@ public final class EventTable: Sendable {
     /// Forgets what was worked out from the dates' rows (events were removed).
     private func forgetDerived() { caches.removeAll() }
 
-    /// An estimate of the bytes the columns and the larger dictionaries hold.
+    /// The bytes of the column file's regions (the closed dates' columns and what the caches keep of them).
+    public var fileBytes: Int { columns?.liveBytes ?? 0 }
+
+    /// An estimate of the bytes the columns on the heap, the larger dictionaries and the caches hold.
     public var memoryBytes: Int {
         state.withLock { s in
             s.days.values.reduce(0) { $0 + $1.memoryBytes } + s.users.memoryBytes + s.sessions.memoryBytes + s.contexts.reduce(0) { $0 + $1.memoryBytes }
