@@ -38,7 +38,9 @@ extension EventDecoder {
                     urlHost = parts.host.flatMap { WebDimensions.host(u, $0) }
                 }
             }
-            let referrerSpan = spans[index, .referrer] ?? p.metadata.flatMap { Self.topLevelString(body, in: $0, key: "referrer") }
+            // An empty `referrer` field says nothing: `metadata.referrer` may still name one.
+            let field = spans[index, .referrer].flatMap { $0.start < $0.end ? $0 : nil }
+            let referrerSpan = field ?? p.metadata.flatMap { Self.topLevelString(body, in: $0, key: "referrer") }
             if let referrerSpan {
                 let host = Self.withContent(body, referrerSpan) { WebDimensions.referrerHost($0) }
                 // A link within the same site is navigation, not a referral.

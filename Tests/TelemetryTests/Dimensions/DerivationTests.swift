@@ -41,6 +41,7 @@ import Testing
     @Test func metadataReferrerStandsInForTheFieldAndSelfReferralsAreDropped() throws {
         #expect(try stored(#""metadata":{"n":1,"referrer":"https://t.co/abc"}"#)["referrer"] as? String == "t.co")
         #expect(try stored(#""referrer":"https://duckduckgo.com/","metadata":{"referrer":"https://t.co/abc"}"#)["referrer"] as? String == "duckduckgo.com")
+        #expect(try stored(#""referrer":"","metadata":{"referrer":"https://t.co/abc"}"#)["referrer"] as? String == "t.co", "an empty field names nothing")
         #expect(try stored(#""url":"https://www.x.org/b","referrer":"https://x.org/a""#)["referrer"] == nil)
         // The referrer field is stored as its host only: the full referring URL never reaches the log.
         #expect(try !line(#""referrer":"https://news.example/item?id=42""#).contains("id=42"))
