@@ -53,9 +53,11 @@ struct Bits {
     /// Adds every id of `other`, whose ids all lie within this set's size.
     mutating func formUnion(_ other: SpanBits) {
         words.withUnsafeMutableBufferPointer { words in
-            for (k, w) in other.words.enumerated() {
-                count += (w & ~words[other.first + k]).nonzeroBitCount
-                words[other.first + k] |= w
+            other.words.withUnsafeBufferPointer { others in
+                for (k, w) in others.enumerated() {
+                    count += (w & ~words[other.first + k]).nonzeroBitCount
+                    words[other.first + k] |= w
+                }
             }
         }
     }

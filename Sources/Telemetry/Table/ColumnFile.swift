@@ -191,7 +191,10 @@ struct StoredArray<Element: BitwiseCopyable>: RandomAccessCollection, @unchecked
     var endIndex: Int { count }
 
     @inline(__always)
-    subscript(i: Int) -> Element { values.map { $0[i] } ?? array[i] }
+    subscript(i: Int) -> Element {
+        if let values { return values[i] }
+        return array[i]
+    }
 
     @inline(__always)
     func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {

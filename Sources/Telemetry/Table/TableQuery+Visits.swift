@@ -96,23 +96,29 @@ extension TableQuery {
         var (low, high, count) = (UInt32.max, UInt32(0), 0)
         for visits in days {
             count += visits.count
-            for v in visits {
-                low = min(low, v.session)
-                high = max(high, v.session)
+            visits.withUnsafeBufferPointer { visits in
+                for v in visits {
+                    low = min(low, v.session)
+                    high = max(high, v.session)
+                }
             }
         }
         guard low <= high else { return Visits() }
         var local = [UInt32](repeating: .max, count: Int(high - low) + 1)
         let found = [Visit](unsharedCapacity: count) { found, n in
-            for visits in days {
-                for v in visits {
-                    let slot = Int(v.session - low)
-                    if local[slot] == .max {
-                        local[slot] = UInt32(n)
-                        (found.baseAddress! + n).initialize(to: v)
-                        n += 1
-                    } else {
-                        found[Int(local[slot])].merge(v)
+            local.withUnsafeMutableBufferPointer { local in
+                for visits in days {
+                    visits.withUnsafeBufferPointer { visits in
+                        for v in visits {
+                            let slot = Int(v.session - low)
+                            if local[slot] == .max {
+                                local[slot] = UInt32(n)
+                                (found.baseAddress! + n).initialize(to: v)
+                                n += 1
+                            } else {
+                                found[Int(local[slot])].merge(v)
+                            }
+                        }
                     }
                 }
             }
