@@ -15,9 +15,13 @@ import CTelemetryShims
 final class ColumnFile: @unchecked Sendable {
     /// The address range reserved for the mapping: room for billions of events' columns.
     static let reserve = 64 << 30
+    /// Free space the file leaves its file system by default: it is a cache, and the raw log must never find
+    /// the disk full because of it (a region that would leave less stays on the heap).
+    static let freeSpaceKept = 1 << 30
     private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     private let fd: Int32
+    private let keepFree: Int
     /// The mapping of the whole reserve.
     private let base: UnsafeMutableRawPointer
     private let state = Locked(State())
@@ -32,7 +36,7 @@ final class ColumnFile: @unchecked Sendable {
 
     /// The file for `directory`, or nil where its file system cannot make an unnamed one or the address range
     /// cannot be reserved (the columns then stay on the heap).
-    init?(directory: String) {
+    init?(directory: String, keepFree: Int = ColumnFile.freeSpaceKept) {
         let fd = telemetry_open_unnamed(directory)
         guard fd >= 0 else { return nil }
         guard let base = mmap(nil, Self.reserve, PROT_READ, MAP_SHARED | MAP_NORESERVE, fd, 0), base != MAP_FAILED else {
@@ -40,6 +44,7 @@ final class ColumnFile: @unchecked Sendable {
             return nil
         }
         self.fd = fd
+        self.keepFree = keepFree
         self.base = base
     }
 
@@ -59,7 +64,9 @@ final class ColumnFile: @unchecked Sendable {
         }
         guard length > 0 else { return nil }
         let span = (length + Self.pageSize - 1) / Self.pageSize * Self.pageSize
-        guard let start = allocate(span) else { return nil }
+        var fs = statvfs()
+        guard fstatvfs(fd, &fs) == 0, Int(fs.f_bavail) * Int(fs.f_frsize) >= span + keepFree,
+              let start = allocate(span) else { return nil }
         for (part, at) in zip(parts, offsets) where !Self.writeFully(fd, part, at: start + at) {
             release(start: start, span: span)
             return nil

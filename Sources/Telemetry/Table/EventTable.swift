@@ -68,7 +68,7 @@ public final class EventTable: Sendable {
     /// A table whose packed dates go to an unnamed file in `directory` (nil: they stay on the heap).
     public init(hasher: SipHash, directory: String? = nil) {
         self.hasher = hasher
-        columns = directory.flatMap(ColumnFile.init(directory:))
+        columns = directory.flatMap { ColumnFile(directory: $0) }
         state = Locked(State(columns: columns))
     }
 

@@ -129,4 +129,19 @@ import Testing
         #expect(file.liveBytes == both - mapped, "the first region went with its last reader")
         #expect(rows(day) == rows(expected))
     }
+
+    /// The column file is a cache: it leaves its file system the free space the raw log needs, and what would
+    /// take that stays on the heap, answering the same.
+    @Test func theColumnFileLeavesTheDiskToTheRawLog() throws {
+        let dir = TempDirectory()
+        let crowded = try #require(ColumnFile(directory: dir.path, keepFree: Int.max / 2))
+        var day = DayColumns()
+        for i in 0..<1_000 { day.append(DayColumns.Row(ms: UInt32(i), user: UInt32(i % 10)), seq: 1) }
+        day.compact(into: crowded)
+        #expect(!day.isStored && crowded.liveBytes == 0)
+        #expect(day.ms.decoded() == (0..<1_000).map(UInt32.init) && day.user[999] == 9)
+        let roomy = try #require(ColumnFile(directory: dir.path, keepFree: 0))
+        day.compact(into: roomy)
+        #expect(day.isStored && roomy.liveBytes > 0 && day.user[999] == 9)
+    }
 }
