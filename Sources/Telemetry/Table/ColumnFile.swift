@@ -53,38 +53,32 @@ final class ColumnFile: @unchecked Sendable {
         close(fd)
     }
 
-    /// Writes `parts` one after the other into a new region; nil when there is no room or the write fails (the
-    /// caller keeps its arrays). Each part starts at `offsets[i]` bytes into the region, 8-byte aligned.
-    func store(_ parts: [UnsafeRawBufferPointer]) -> (region: ColumnRegion, offsets: [Int])? {
-        var offsets: [Int] = []
-        var length = 0
-        for part in parts {
-            offsets.append(length)
-            length += (part.count + 7) & ~7
-        }
-        guard length > 0 else { return nil }
-        let span = (length + Self.pageSize - 1) / Self.pageSize * Self.pageSize
+    /// Writes `bytes` into a new region; nil when there is no room or the write fails (the caller keeps its
+    /// arrays).
+    func store(_ bytes: UnsafeRawBufferPointer) -> ColumnRegion? {
+        guard !bytes.isEmpty else { return nil }
+        let span = (bytes.count + Self.pageSize - 1) / Self.pageSize * Self.pageSize
         var fs = statvfs()
         guard fstatvfs(fd, &fs) == 0, Int(fs.f_bavail) * Int(fs.f_frsize) >= span + keepFree,
               let start = allocate(span) else { return nil }
-        for (part, at) in zip(parts, offsets) where !Self.writeFully(fd, part, at: start + at) {
+        guard Self.writeFully(fd, bytes, at: start) else {
             release(start: start, span: span)
             return nil
         }
-        return (ColumnRegion(file: self, base: UnsafeRawPointer(base + start), start: start, span: span), offsets)
+        return ColumnRegion(file: self, base: UnsafeRawPointer(base + start), start: start, span: span)
     }
 
-    /// Stores `parts` of 64-bit words.
+    /// Stores `parts` of 64-bit words one after the other (copied into one buffer: a date's columns are a few MB,
+    /// packed once); each part starts `offsets[i]` bytes into the region.
     func store(_ parts: [[UInt64]]) -> (region: ColumnRegion, offsets: [Int])? {
-        var pointers: [UnsafeRawBufferPointer] = []
-        func gather(_ k: Int) -> (region: ColumnRegion, offsets: [Int])? {
-            guard k < parts.count else { return store(pointers) }
-            return parts[k].withUnsafeBytes { bytes in
-                pointers.append(bytes)
-                return gather(k + 1)
-            }
+        guard let region = Array(parts.joined()).withUnsafeBytes({ store($0) }) else { return nil }
+        var offsets: [Int] = []
+        var at = 0
+        for part in parts {
+            offsets.append(at)
+            at += part.count * 8
         }
-        return gather(0)
+        return (region, offsets)
     }
 
     private func allocate(_ span: Int) -> Int? {
@@ -176,7 +170,7 @@ struct StoredArray<Element: BitwiseCopyable>: RandomAccessCollection, @unchecked
 
     /// `values`, in `file` when there is one that takes them, else in an array.
     init(_ values: UnsafeBufferPointer<Element>, in file: ColumnFile?) {
-        if let file, !values.isEmpty, let (region, _) = file.store([UnsafeRawBufferPointer(values)]) {
+        if let file, let region = file.store(UnsafeRawBufferPointer(values)) {
             self.init(array: [], region: (region, values.count))
         } else {
             self.init(array: Array(values), region: nil)

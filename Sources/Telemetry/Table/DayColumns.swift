@@ -81,17 +81,18 @@ struct DayColumns: Sendable {
     /// moves them there (they stay on the heap if the file cannot take them).
     mutating func compact(into file: ColumnFile? = nil) {
         if !isCompact || !wasPacked {
-            ms.compact(); user.compact(); session.compact(); type.compact(); feature.compact(); page.compact()
-            source.compact(); client.compact(); props.compact()
+            for c in Self.columns { self[keyPath: c].compact() }
             isCompact = true
             wasPacked = true
         }
-        guard let file, !isStored, count > 0 else { return }
-        let columns = [ms, user, session, type, feature, page, source, client, props]
-        guard let (region, offsets) = file.store(columns.map(\.packedWords)) else { return }
-        ms.move(to: region, at: offsets[0]); user.move(to: region, at: offsets[1]); session.move(to: region, at: offsets[2])
-        type.move(to: region, at: offsets[3]); feature.move(to: region, at: offsets[4]); page.move(to: region, at: offsets[5])
-        source.move(to: region, at: offsets[6]); client.move(to: region, at: offsets[7]); props.move(to: region, at: offsets[8])
+        guard let file, !isStored, count > 0,
+              let (region, offsets) = file.store(Self.columns.map { self[keyPath: $0].packedWords }) else { return }
+        for (c, at) in zip(Self.columns, offsets) { self[keyPath: c].move(to: region, at: at) }
+    }
+
+    /// The nine columns.
+    private static var columns: [WritableKeyPath<DayColumns, PackedColumn>] {
+        [\.ms, \.user, \.session, \.type, \.feature, \.page, \.source, \.client, \.props]
     }
 
     /// Whether the columns are read from the column file.
@@ -101,7 +102,6 @@ struct DayColumns: Sendable {
     func context(_ part: Dimension.ContextSlot.Part) -> PackedColumn { part == .source ? source : client }
 
     var memoryBytes: Int {
-        ms.memoryBytes + user.memoryBytes + session.memoryBytes + type.memoryBytes + feature.memoryBytes + page.memoryBytes
-            + source.memoryBytes + client.memoryBytes + props.memoryBytes + segments.capacity * 16 + 128
+        Self.columns.reduce(0) { $0 + self[keyPath: $1].memoryBytes } + segments.capacity * 16 + 128
     }
 }
