@@ -22,6 +22,25 @@ public enum SegmentReader {
         splitter.finish(torn)
     }
 
+    /// The lines of the bytes `from..<to` of an open plain segment (`to` nil: through its end), read in chunks with
+    /// `pread`; `from` and `to` are line boundaries (commit positions). Offsets passed to `line` count from `from`.
+    static func forEachLine(fd: Int32, from: Int, to: Int?, _ line: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws {
+        var splitter = LineSplitter(skip: 0)
+        var chunk = [UInt8](repeating: 0, count: 4 << 20)
+        var at = from
+        while to.map({ at < $0 }) ?? true {
+            let want = min(chunk.count, to.map { $0 - at } ?? chunk.count)
+            let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, want, off_t(at)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError("read", "fd \(fd)")
+            }
+            if n == 0 { break }
+            try chunk.withUnsafeBufferPointer { try splitter.feed(UnsafeBufferPointer(rebasing: $0[0..<n]), line) }
+            at += n
+        }
+    }
+
     /// The same for bytes already in memory.
     static func forEachLine(in bytes: UnsafeBufferPointer<UInt8>, _ line: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) rethrows {
         var splitter = LineSplitter(skip: 0)

@@ -53,9 +53,31 @@ public final class EventTable: Sendable {
     /// The start-up load: commits that arrive before it is done, and who waits for it.
     struct Loading {
         var loaded = false
+        /// The commits since the log was last read, in order, while their lines stay under `pendingLimit`.
         var pending: [IndexApplier.Commit] = []
+        var pendingBytes = 0
+        /// Set once the pending commits outgrew the limit and were let go: the load reads them back from the
+        /// log, through this position (the newest commit's), instead.
+        var readBackThrough: LogPosition?
         var waiters: [CheckedContinuation<Void, Never>] = []
+
+        /// Keeps `commits` for the end of the load, or, past `limit` bytes, only where the log must be read up to.
+        mutating func hold(_ commits: [IndexApplier.Commit], limit: Int) {
+            guard let newest = commits.last?.position else { return }
+            if readBackThrough == nil {
+                pending += commits
+                pendingBytes += commits.reduce(0) { $0 + $1.batches.reduce(0) { $0 + $1.lines.count } }
+                guard pendingBytes > limit else { return }
+                pending = []
+                pendingBytes = 0
+            }
+            readBackThrough = newest
+        }
     }
+
+    /// How many bytes of lines the commits that arrive during the start-up load may hold in memory; past it,
+    /// the load reads them from the log (a busy daemon's load can take a minute: 30 M events at full ingest).
+    public static let pendingLimitDefault = 32 << 20
 
     let hasher: SipHash
     let state: Locked<State>
@@ -64,10 +86,12 @@ public final class EventTable: Sendable {
     let caches = DayCaches()
     private let loading = Locked(Loading())
     private let cancelled = AtomicFlag()
+    private let pendingLimit: Int
 
     /// A table whose packed dates go to an unnamed file in `directory` (nil: they stay on the heap).
-    public init(hasher: SipHash, directory: String? = nil) {
+    public init(hasher: SipHash, directory: String? = nil, pendingLimit: Int = pendingLimitDefault) {
         self.hasher = hasher
+        self.pendingLimit = pendingLimit
         columns = directory.flatMap { ColumnFile(directory: $0) }
         state = Locked(State(columns: columns))
     }
@@ -84,7 +108,7 @@ public final class EventTable: Sendable {
     /// loading, they wait to be added after the log it reads.
     func apply(_ commits: [IndexApplier.Commit]) {
         let waiting = loading.withLock { l in
-            if !l.loaded { l.pending += commits }
+            if !l.loaded { l.hold(commits, limit: pendingLimit) }
             return !l.loaded
         }
         guard !waiting else { return }
@@ -150,6 +174,7 @@ public final class EventTable: Sendable {
     /// (compression, retention and erasure wait for it), and the active segment as it was when the daemon
     /// opened it, read through a descriptor opened then (the writer may rename it meanwhile).
     struct LoadPlan: Sendable {
+        var directory: String
         var closed: [(seq: Int, path: String)]
         var activeSeq: Int
         var active: Int32?
@@ -157,6 +182,7 @@ public final class EventTable: Sendable {
 
         init(directory: String, nextSeq: Int, logger: Logger) {
             let replay = LogReplay(directory: directory, logger: logger)
+            self.directory = directory
             closed = replay.segments().map { ($0.seq, replay.path($0)) }
             activeSeq = nextSeq
             let fd = open(replay.activePath, O_RDONLY | O_CLOEXEC)
@@ -196,19 +222,77 @@ public final class EventTable: Sendable {
             }
             // The columns' growth left freed heap behind: give it back to the system.
             telemetry_release_free_heap()
-            let waiters = loading.withLock { l in
-                Self.add(l.pending, to: &fresh, hasher: hasher)
-                l.pending = []
-                let events = fresh.events
-                state.withLock { $0 = fresh }
-                l.loaded = true
-                logger.info("event table loaded", metadata: ["events": "\(events)", "seconds": "\((ContinuousClock.now - started).seconds)"])
-                defer { l.waiters = [] }
-                return l.waiters
+            // What was committed meanwhile: the commits held, or, once they outgrew the limit, the log read again
+            // from where the load left off, as often as it takes to catch up.
+            var readThrough = LogPosition(seq: plan.activeSeq, offset: plan.activeSize)
+            while true {
+                let step: (through: LogPosition?, waiters: [CheckedContinuation<Void, Never>]) = loading.withLock { l in
+                    if let through = l.readBackThrough {
+                        l.readBackThrough = nil
+                        return (through, [])
+                    }
+                    Self.add(l.pending, to: &fresh, hasher: hasher)
+                    l.pending = []
+                    l.pendingBytes = 0
+                    let events = fresh.events
+                    state.withLock { $0 = fresh }
+                    l.loaded = true
+                    logger.info("event table loaded", metadata: ["events": "\(events)", "seconds": "\((ContinuousClock.now - started).seconds)"])
+                    defer { l.waiters = [] }
+                    return (nil, l.waiters)
+                }
+                guard let through = step.through else {
+                    for waiter in step.waiters { waiter.resume() }
+                    return
+                }
+                do {
+                    try Self.readLog(from: readThrough, through: through, directory: plan.directory) { line, seq in
+                        parser.add(line, seq: seq, to: &fresh, hasher: hasher)
+                    }
+                } catch {
+                    logger.error("reading back what was committed during the event table's load failed; dimension answers miss its events",
+                                 metadata: ["error": "\(error)"])
+                }
+                readThrough = through
             }
-            for waiter in waiters { waiter.resume() }
         }
         thread.start()
+    }
+
+    /// Calls `line` with each line the log holds after position `from` through `through` (commit positions), in order.
+    /// The segments it reads are those written since the start-up (the writer's, never compressed or deleted
+    /// before the load is done); the active one is read only up to `through`, since the writer keeps appending.
+    static func readLog(from: LogPosition, through: LogPosition, directory: String,
+                        _ line: (UnsafeBufferPointer<UInt8>, Int) -> Void) throws {
+        let replay = LogReplay(directory: directory, logger: Logger(label: "telemetryd.table"))
+        var at = from
+        while at.seq <= through.seq {
+            let end = at.seq == through.seq ? through.offset : nil
+            if let end, at.offset >= end { break }
+            let seq = at.seq
+            // The segment `seq` is either rotated (named by its seq) or still the active file. Opened as active and not
+            // found rotated after the open, it was the active file when opened: rotation renames it before it
+            // creates the next.
+            func rotated() -> String? { replay.segments().first { $0.seq == seq }.map(replay.path) }
+            var path = rotated()
+            var fd: Int32 = -1
+            if path == nil {
+                fd = open(replay.activePath, O_RDONLY | O_CLOEXEC)
+                if let moved = rotated() {
+                    if fd >= 0 { close(fd) }
+                    path = moved
+                    fd = -1
+                }
+            }
+            if let path {
+                guard !path.hasSuffix(".gz") else { throw FileError("read back (compressed during the load)", path, code: EINVAL) }
+                fd = open(path, O_RDONLY | O_CLOEXEC)
+            }
+            guard fd >= 0 else { throw FileError("open", path ?? replay.activePath) }
+            defer { close(fd) }
+            try SegmentReader.forEachLine(fd: fd, from: at.offset, to: end) { bytes, _ in line(bytes, seq) }
+            at = LogPosition(seq: seq + 1, offset: 0)
+        }
     }
 
     /// Returns once the start-up load is done.

@@ -7,22 +7,61 @@ import Testing
 @Suite struct EventTableTests {
     /// Every figure the table feeds, as one comparable text.
     static func figures(_ storage: Storage, end: String = "2025-10-21") async -> String {
+        await storage.reader.scan(EventFilter()) { figures($0, end: end) }
+    }
+
+    static func figures(_ t: TableQuery, end: String = "2025-10-21") -> String {
         let end = CivilDate(iso: end)!.dayNumber
         let steps = [PathAnalysis.Step("page_view")!, PathAnalysis.Step("action:search")!, PathAnalysis.Step("conversion")!]
-        return await storage.reader.scan(EventFilter()) { t in
-            var out: [String] = []
-            for dimension in ["page", "entry_page", "exit_page", "referrer", "utm_campaign", "browser", "os", "device", "feature", "event_type", "prop:plan"] {
-                let b = t.breakdown(Dimension(name: dimension)!, end - 40, end, top: 5, previous: (end - 130, end - 41))
-                out.append("\(dimension) \(b.total) " + b.rows.map { "\($0.value ?? "null") \($0.counts) \($0.previous.map { "\($0)" } ?? "")" }.joined(separator: "; "))
-            }
-            let visits = t.visits(end - 40, end)
-            out.append("visits \(visits.total) \(visits.days.map(\.1.visits))")
-            out.append("funnel \(t.funnel(steps, end - 40, end, withinMs: 86_400_000))")
-            out.append("experiment \(t.experiment("onboarding", goal: PathAnalysis.Step("conversion")!, end - 40, end).map { "\($0.name) \($0.users) \($0.converted)" })")
-            out.append("features \(t.features(end - 40, end).map { "\($0.name) \($0.events) \($0.users)" })")
-            out.append("usage \(t.dayIndex(end - 40, end).usage(end: CivilDate(dayNumber: end), days: 41, funnel: ["page_view"]))")
-            return out.joined(separator: "\n")
+        var out: [String] = []
+        for dimension in ["page", "entry_page", "exit_page", "referrer", "utm_campaign", "browser", "os", "device", "feature", "event_type", "prop:plan"] {
+            let b = t.breakdown(Dimension(name: dimension)!, end - 40, end, top: 5, previous: (end - 130, end - 41))
+            out.append("\(dimension) \(b.total) " + b.rows.map { "\($0.value ?? "null") \($0.counts) \($0.previous.map { "\($0)" } ?? "")" }.joined(separator: "; "))
         }
+        let visits = t.visits(end - 40, end)
+        out.append("visits \(visits.total) \(visits.days.map(\.1.visits))")
+        out.append("funnel \(t.funnel(steps, end - 40, end, withinMs: 86_400_000))")
+        out.append("experiment \(t.experiment("onboarding", goal: PathAnalysis.Step("conversion")!, end - 40, end).map { "\($0.name) \($0.users) \($0.converted)" })")
+        out.append("features \(t.features(end - 40, end).map { "\($0.name) \($0.events) \($0.users)" })")
+        out.append("usage \(t.dayIndex(end - 40, end).usage(end: CivilDate(dayNumber: end), days: 41, funnel: ["page_view"]))")
+        return out.joined(separator: "\n")
+    }
+
+    /// Commits that arrive while the table loads are added once, after the log the load reads and in order: held
+    /// in memory, or past the limit read back from the log, across rotations and from the active segment the
+    /// writer keeps appending to.
+    @Test(arguments: [Int.max, 1]) func commitsDuringTheLoadAreAddedOnceInLogOrder(pendingLimit: Int) async throws {
+        let seed = testSeed()
+        let dir = TempDirectory()
+        let received = Timestamp.parse("2025-10-21T10:00:00Z")!
+        let observer = CommitRecorder()
+        let writer = try SegmentWriter(options: .init(directory: dir.path, rotateBytes: 4096), nextSeq: 1,
+                                       now: ManualClock("2025-10-21T10:00:00Z").now, logger: quietLogger, observer: observer)
+        let batches = try Self.batches(seed: seed, count: 80).map { text, dimensions in
+            try Array(text.utf8).withUnsafeBufferPointer { try EventDecoder().decode($0, receivedAt: received, dimensions: dimensions) }
+        }
+        for batch in batches.prefix(40) { try await writer.append(batch) }
+        let plan = EventTable.LoadPlan(directory: dir.path, nextSeq: SegmentRotation.nextSeq(in: dir.path), logger: quietLogger)
+        observer.commits.withLock { $0 = [] }
+        for batch in batches.dropFirst(40) { try await writer.append(batch) }
+        let during = observer.commits.withLock { $0 }
+        #expect(Set(during.map(\.position.seq)).count > 2, "the commits during the load span rotations, seed \(seed)")
+
+        let hasher = SipHash(key: Array(repeating: 7, count: 16))
+        let table = EventTable(hasher: hasher, pendingLimit: pendingLimit)
+        table.apply(Array(during.prefix(10)))
+        table.apply(Array(during.dropFirst(10)))
+        table.startLoading(plan, logger: quietLogger)
+        await table.waitUntilLoaded()
+        writer.close()
+
+        let whole = EventTable(hasher: hasher)
+        whole.startLoading(.init(directory: dir.path, nextSeq: SegmentRotation.nextSeq(in: dir.path), logger: quietLogger), logger: quietLogger)
+        await whole.waitUntilLoaded()
+        #expect(table.eventCount == batches.reduce(0) { $0 + $1.records.count }, "seed \(seed)")
+        #expect(table.eventCount == whole.eventCount)
+        let loaded = Self.figures(TableQuery(table.snapshot, filter: EventFilter(), hasher: hasher))
+        #expect(loaded == Self.figures(TableQuery(whole.snapshot, filter: EventFilter(), hasher: hasher)), "seed \(seed)")
     }
 
     /// Seeded batches over 40 days: users, sessions, pages, referrers, properties and an experiment.
@@ -177,5 +216,14 @@ import Testing
             return code == 0 ? "-" : String(decoding: s.contextValues[Dimension.ContextSlot.browser.rawValue].names[Int(code) - 1], as: UTF8.self)
         }
         #expect(browsers == ["Chrome", "-", "Firefox"])
+    }
+}
+
+/// Keeps every commit the writer reports.
+final class CommitRecorder: CommitObserver {
+    let commits = Locked<[IndexApplier.Commit]>([])
+
+    func committed(_ batches: [DecodedBatch], through position: LogPosition) {
+        commits.withLock { $0.append(IndexApplier.Commit(batches: batches, position: position)) }
     }
 }
