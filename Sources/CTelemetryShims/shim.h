@@ -19,6 +19,13 @@ static inline int telemetry_set_idle_priority(void) {
 /// query thread has been idle for a while.
 static inline void telemetry_release_free_heap(void) { malloc_trim(0); }
 
+/// Sets the size from which glibc serves an allocation with its own mapping, given back whole when freed, and the
+/// free space at a heap's top it keeps (twice that). Fixing it turns glibc's adaptive threshold off.
+static inline void telemetry_set_mapped_allocation_threshold(size_t bytes) {
+    mallopt(M_MMAP_THRESHOLD, (int)bytes);
+    mallopt(M_TRIM_THRESHOLD, (int)(2 * bytes));
+}
+
 /// glibc's memmem (string.h declares it only under _GNU_SOURCE): whether `needle` occurs in `haystack`.
 extern void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
 static inline int telemetry_contains(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen) {

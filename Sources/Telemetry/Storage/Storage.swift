@@ -1,3 +1,4 @@
+import CTelemetryShims
 import Foundation
 import Logging
 import Synchronization
@@ -69,6 +70,10 @@ public final class Storage: Sendable {
         let directory = configuration.dataDirectory
         self.metrics = metrics
         self.io = io
+        // Until the event table has loaded, large blocks (the columns and dictionaries growing while the raw log
+        // is read) get mappings of their own, returned whole when they grow again, rather than heap that the
+        // load's smaller, lasting allocations then pin (measured: RSS after the first load of 9.65 M events).
+        telemetry_set_mapped_allocation_threshold(256 << 10)
         recovery = try LogRecovery(directory: directory, io: io, logger: logger).run()
         let dedup = DedupCache(windowSeconds: configuration.dedupWindowSeconds, maxIds: configuration.dedupMaxIds)
         self.dedup = dedup

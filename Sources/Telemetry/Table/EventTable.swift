@@ -220,8 +220,11 @@ public final class EventTable: Sendable {
                 fresh.days[day]!.compact(into: fresh.packing(day))
                 fresh.days[day]!.reopenings = 0
             }
-            // The columns' growth left freed heap behind: give it back to the system.
+            // The columns' growth left freed heap behind: give it back to the system. From here on, blocks up to
+            // glibc's largest adaptive threshold come from the heap again, which keeps the queries' scratch
+            // arrays' pages between scans.
             telemetry_release_free_heap()
+            telemetry_set_mapped_allocation_threshold(4 << 20)
             // What was committed meanwhile: the commits held, or, once they outgrew the limit, the log read again
             // from where the load left off, as often as it takes to catch up.
             var readThrough = LogPosition(seq: plan.activeSeq, offset: plan.activeSize)
