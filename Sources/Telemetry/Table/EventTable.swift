@@ -221,14 +221,14 @@ public final class EventTable: Sendable {
                 fresh.days[day]!.reopenings = 0
             }
             // The columns' growth left freed heap behind: give it back to the system. From here on, blocks up to
-            // glibc's largest adaptive threshold come from the heap again, which keeps the queries' scratch
-            // arrays' pages between scans.
+            // 4 MiB come from the heap again (`Storage.open` lowered it for the load), which keeps the scans'
+            // temporaries' pages between the questions of a dashboard's burst.
             telemetry_release_free_heap()
             telemetry_set_mapped_allocation_threshold(4 << 20)
             // What was committed meanwhile: the commits held, or, once they outgrew the limit, the log read again
             // from where the load left off, as often as it takes to catch up.
             var readThrough = LogPosition(seq: plan.activeSeq, offset: plan.activeSize)
-            while true {
+            while !cancelled.isSet {
                 let step: (through: LogPosition?, waiters: [CheckedContinuation<Void, Never>]) = loading.withLock { l in
                     if let through = l.readBackThrough {
                         l.readBackThrough = nil
@@ -249,7 +249,7 @@ public final class EventTable: Sendable {
                     return
                 }
                 do {
-                    try Self.readLog(from: readThrough, through: through, directory: plan.directory) { line, seq in
+                    try Self.readLog(from: readThrough, through: through, directory: plan.directory, logger: logger) { line, seq in
                         parser.add(line, seq: seq, to: &fresh, hasher: hasher)
                     }
                 } catch {
@@ -265,9 +265,9 @@ public final class EventTable: Sendable {
     /// Calls `line` with each line the log holds after position `from` through `through` (commit positions), in order.
     /// The segments it reads are those written since the start-up (the writer's, never compressed or deleted
     /// before the load is done); the active one is read only up to `through`, since the writer keeps appending.
-    static func readLog(from: LogPosition, through: LogPosition, directory: String,
+    static func readLog(from: LogPosition, through: LogPosition, directory: String, logger: Logger,
                         _ line: (UnsafeBufferPointer<UInt8>, Int) -> Void) throws {
-        let replay = LogReplay(directory: directory, logger: Logger(label: "telemetryd.table"))
+        let replay = LogReplay(directory: directory, logger: logger)
         var at = from
         while at.seq <= through.seq {
             let end = at.seq == through.seq ? through.offset : nil
