@@ -86,14 +86,28 @@ struct UserDirectory: Sendable {
 /// nothing reads back for sessions.
 struct SessionDirectory: Sendable {
     private var ids = HashSlots()
-
-    var count: Int { ids.count }
+    private(set) var count = 0
 
     @inline(__always)
     mutating func id(_ hash: UInt64) -> UInt32 {
-        let next = UInt32(ids.count)
-        return ids.id(hash) { next }
+        let next = UInt32(count)
+        let id = ids.id(hash) { next }
+        if id == next { count += 1 }
+        return id
     }
+
+    /// A directory with this one's count and no ids: what a snapshot of the event table carries, since scans
+    /// only size their per-session sets by the count. Sharing the ids' slots instead would make the next new
+    /// session copy them all (tens of MB) for as long as the snapshot lives.
+    var countOnly: SessionDirectory {
+        var d = SessionDirectory(ids: HashSlots(capacity: 0))
+        d.count = count
+        return d
+    }
+
+    init() {}
+
+    private init(ids: HashSlots) { self.ids = ids }
 
     var memoryBytes: Int { ids.memoryBytes }
 }

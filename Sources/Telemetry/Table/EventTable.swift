@@ -99,8 +99,15 @@ public final class EventTable: Sendable {
     /// Lets go of the column-file pages a scan mapped (`ColumnFile.dropResidentPages`).
     func releaseScannedPages() { columns?.dropResidentPages() }
 
-    /// A consistent copy to scan without the lock; the arrays are shared until the table changes them.
-    var snapshot: State { state.withLock { $0 } }
+    /// A consistent copy to scan without the lock; the arrays are shared until the table changes them, except
+    /// the session directory's slots, which scans never read (its count only).
+    var snapshot: State {
+        state.withLock { s in
+            var copy = s
+            copy.sessions = s.sessions.countOnly
+            return copy
+        }
+    }
 
     public var eventCount: Int { state.withLock { $0.events } }
 
