@@ -53,23 +53,6 @@ public enum FileSystem {
     /// Creates `path` and any missing parent (a site's `<data-dir>/sites/<id>`).
     public static func makeDirectory(_ path: String) throws { try PosixFileIO().makeDirectories(path) }
 
-    /// The first `limit` bytes of an open file (fewer when it is shorter).
-    static func readPrefix(_ fd: Int32, upTo limit: Int) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: limit)
-        var done = 0
-        while done < limit {
-            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, limit - done, off_t(done)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileError("read", "fd \(fd)")
-            }
-            if n == 0 { break }
-            done += n
-        }
-        out.removeLast(limit - done)
-        return out
-    }
-
     public static func readAll(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileError("open", path) }

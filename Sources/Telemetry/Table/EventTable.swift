@@ -213,9 +213,8 @@ public final class EventTable: Sendable {
                     Self.packClosedDates(&fresh)
                 }
                 if let fd = plan.active {
-                    let bytes = try FileSystem.readPrefix(fd, upTo: plan.activeSize)
-                    bytes.withUnsafeBufferPointer { b in
-                        SegmentReader.forEachLine(in: b) { line, _ in parser.add(line, seq: plan.activeSeq, to: &fresh, hasher: hasher) }
+                    try SegmentReader.forEachLine(fd: fd, from: 0, to: plan.activeSize) { line, _ in
+                        parser.add(line, seq: plan.activeSeq, to: &fresh, hasher: hasher)
                     }
                 }
             } catch {
