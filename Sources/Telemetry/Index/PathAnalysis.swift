@@ -20,16 +20,35 @@ public enum PathAnalysis {
     }
 
     /// What a path keeps of one event: its time and which of the question's conditions it meets (bit k: step k,
-    /// or for experiments bit 0: the goal); `variant` is the variant code when the event exposes the user.
-    struct Event {
+    /// or for experiments bit 0: the goal).
+    protocol Timed {
+        var ts: Int64 { get }
+        var matches: UInt16 { get }
+    }
+
+    /// An experiment's kept event: `variant` is the variant code when the event exposes the user.
+    struct Event: Timed {
         var ts: Int64
         var matches: UInt16
         var variant: UInt32 = 0
     }
 
+    /// A funnel's kept event in 8 bytes: its time (ms since the window's start) above the steps it meets (at
+    /// most 8).
+    struct PackedEvent: Timed {
+        private let bits: UInt64
+
+        init(ts: Int64, matches: UInt8) {
+            bits = UInt64(ts) << 8 | UInt64(matches)
+        }
+
+        var ts: Int64 { Int64(bits >> 8) }
+        var matches: UInt16 { UInt16(bits & 0xff) }
+    }
+
     /// How far one user's events (by ts) go through `steps` steps: each at or after the previous, the last no
     /// later than `withinMs` after the step-1 event that starts the path; the start going furthest counts.
-    static func depth(_ events: ArraySlice<Event>, steps: Int, withinMs: Int64) -> Int {
+    static func depth<E: Timed>(_ events: ArraySlice<E>, steps: Int, withinMs: Int64) -> Int {
         var best = 0
         for i in events.indices where events[i].matches & 1 != 0 {
             let start = events[i].ts

@@ -155,6 +155,11 @@ final class ColumnRegion: @unchecked Sendable {
     }
 
     deinit { file.release(start: start, span: span) }
+
+    /// Lets go of the region's pages a scan mapped, leaving them to the page cache (`ColumnFile.dropResidentPages`
+    /// for one region): a scan drops each date's once it is done with it, so a month's columns are never all
+    /// resident at once. Another scan reading them meanwhile maps them again, from memory.
+    func dropResidentPages() { madvise(UnsafeMutableRawPointer(mutating: base), span, MADV_DONTNEED) }
 }
 
 /// An array of plain values that does not change: on the heap, or in the column file.
@@ -205,4 +210,7 @@ struct StoredArray<Element: BitwiseCopyable>: RandomAccessCollection, @unchecked
 
     /// Whether the values are in the column file.
     var isStored: Bool { region != nil }
+
+    /// Lets go of the pages a scan mapped of the values in the column file (`ColumnRegion.dropResidentPages`).
+    func dropResidentPages() { region?.dropResidentPages() }
 }

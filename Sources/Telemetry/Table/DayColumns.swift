@@ -98,6 +98,10 @@ struct DayColumns: Sendable {
     /// Whether the columns are read from the column file.
     var isStored: Bool { ms.isStored }
 
+    /// Lets go of the pages a scan mapped of the columns (one region holds all nine): scans call it once done
+    /// with a date.
+    func dropResidentPages() { ms.region?.dropResidentPages() }
+
     /// The ids of `part`'s context tuples.
     func context(_ part: Dimension.ContextSlot.Part) -> PackedColumn { part == .source ? source : client }
 

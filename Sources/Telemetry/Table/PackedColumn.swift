@@ -51,6 +51,9 @@ struct PackedColumn: Sendable {
     /// Whether the words are in the column file.
     var isStored: Bool { stored != nil }
 
+    /// The column file's region the words are in.
+    var region: ColumnRegion? { stored?.region }
+
     /// The packed words, for the column file to store.
     var packedWords: [UInt64] { words }
 

@@ -18,8 +18,11 @@ extension TableQuery {
         case .feature: return ValueReader(codes: { $0.feature.decoded() }, name: names(s.features), limit: s.features.count)
         case .eventType: return ValueReader(codes: { $0.type.map { $0 + 1 } }, name: names(s.types), limit: s.types.count)
         case .entryPage, .exitPage:
-            let pages = (dimension == .entryPage ? visits?.entry : visits?.exit) ?? []
-            return ValueReader(codes: { $0.session.map { $0 == DayColumns.none ? 0 : pages[Int($0)] } }, name: names(s.pages), limit: s.pages.count)
+            let entry = dimension == .entryPage
+            return ValueReader(codes: { d in
+                d.session.map { session in visits.map { entry ? $0.entry(session) : $0.exit(session) } ?? 0 }
+            },
+                               name: names(s.pages), limit: s.pages.count)
         case .context(let slot):
             let table = s.contexts[slot.part.rawValue]
             let codes = (0..<table.count).map { table.value($0, slot) }
@@ -79,50 +82,46 @@ extension TableQuery {
         }
     }
 
-    /// One run of dates' matching rows, in date and log order: their members keyed by value code, and who
-    /// is among them.
-    private struct Collected {
-        var members: Keyed<UInt64>
+    /// One run of dates' matching rows: which rows match (a byte per row, in date and log order), how many of
+    /// each code, and who is among them.
+    private struct Counted {
+        var matched: [Bool]
+        var counts: [Int]
         var users: Bits
         var sessions: Bits
     }
 
-    private func collect(_ value: ValueReader, _ start: Int, _ end: Int, visits: VisitPages?) -> Collected {
-        var c = Collected(members: Keyed(counts: [Int](repeating: 0, count: value.limit + 1)), users: Bits(s.users.count), sessions: Bits(s.sessions.count))
-        let dates = start...max(start, end)
-        let rows = rows(start, end)
+    /// The first pass over a run of dates: counts each code's matching rows and marks their users and sessions.
+    private func count(_ value: ValueReader, _ dates: [(day: Int, columns: DayColumns)], visits: VisitPages?) -> Counted {
+        var counts = [Int](repeating: 0, count: value.limit + 1)
+        var users = Bits(s.users.count)
+        var sessions = Bits(s.sessions.count)
         let everything = matchesEverything
-        var n = 0
-        c.members.keys = [UInt32](unsharedCapacity: rows) { codesOut, codesCount in
-            c.members.items = [UInt64](unsharedCapacity: rows) { membersOut, membersCount in
-                c.members.counts.withUnsafeMutableBufferPointer { counts in
-                    for date in dates where date <= end {
-                        guard let d = s.days[date] else { continue }
-                        let codes = value.codes(d)
-                        codes.withUnsafeBufferPointer { codes in
-                            d.user.withReader { user in
-                                d.session.withReader { session in
-                                    for i in 0..<d.count where everything || matches(d, i, visits: visits) {
-                                        let code = codes[i]
-                                        counts[Int(code)] += 1
-                                        codesOut[n] = code
-                                        membersOut[n] = UInt64(user[i]) | UInt64(session[i]) << 32
-                                        n += 1
-                                    }
+        let matched = [Bool](unsharedCapacity: dates.reduce(0) { $0 + $1.columns.count }) { matched, n in
+            counts.withUnsafeMutableBufferPointer { counts in
+                for (_, d) in dates {
+                    defer { d.dropResidentPages() }
+                    let codes = value.codes(d)
+                    let pass = everything ? nil : matching(d, visits: visits)
+                    codes.withUnsafeBufferPointer { codes in
+                        d.user.withReader { user in
+                            d.session.withReader { session in
+                                for i in 0..<d.count {
+                                    let m = pass?[i] ?? true
+                                    matched[n] = m
+                                    n += 1
+                                    guard m else { continue }
+                                    counts[Int(codes[i])] += 1
+                                    if user[i] != DayColumns.none { users.insert(Int(user[i])) }
+                                    if session[i] != DayColumns.none { sessions.insert(Int(session[i])) }
                                 }
                             }
                         }
                     }
                 }
-                membersCount = n
             }
-            codesCount = n
         }
-        // Who is in the run: a bit per user and per session.
-        c.members.items.withUnsafeBufferPointer { Bits.insert(members: $0, users: &c.users, sessions: &c.sessions) }
-        c.users.recount()
-        c.sessions.recount()
-        return c
+        return Counted(matched: matched, counts: counts, users: users, sessions: sessions)
     }
 
     func grouped(_ dimension: Dimension, _ start: Int, _ end: Int) -> Grouped {
@@ -133,15 +132,45 @@ extension TableQuery {
         let needsVisits = needsVisitPages || dimension == .entryPage || dimension == .exitPage
         let visits = needsVisits ? VisitPages(s, start, end) : nil
         let value = reader(for: dimension, visits: visits)
-        // Each core collects half of the dates, then places its rows into their code's run (a counting sort).
+        func dates(_ from: Int, _ to: Int) -> [(day: Int, columns: DayColumns)] {
+            (from...max(from, to)).compactMap { day in day <= to ? s.days[day].map { (day, $0) } : nil }
+        }
+        // Two passes, each core taking half of the dates: the first counts each code's matching rows, the second
+        // places each row's member straight into its code's run (a counting sort), so they are held once.
         let mid = middle(start, end)
-        var (a, b) = QueryThread.both({ collect(value, start, mid, visits: visits) }, { collect(value, mid + 1, end, visits: visits) })
-        let (offsets, members) = Self.bucketed(a.members, b.members)
+        let halves = (dates(start, mid), dates(mid + 1, end))
+        var (a, b) = QueryThread.both({ count(value, halves.0, visits: visits) }, { count(value, halves.1, visits: visits) })
+        var offsets = [Int](repeating: 0, count: value.limit + 2)
+        for c in 0...value.limit { offsets[c + 1] = offsets[c] + a.counts[c] + b.counts[c] }
+        let members = [UInt64](unsharedCapacity: offsets[value.limit + 1]) { out, count in
+            func place(_ dates: [(day: Int, columns: DayColumns)], _ matched: [Bool], _ next: [Int]) {
+                var next = next
+                var n = 0
+                for (_, d) in dates {
+                    defer { d.dropResidentPages() }
+                    let codes = value.codes(d)
+                    d.user.withReader { user in
+                        d.session.withReader { session in
+                            for i in 0..<d.count {
+                                defer { n += 1 }
+                                guard matched[n] else { continue }
+                                let code = Int(codes[i])
+                                (out.baseAddress! + next[code]).initialize(to: UInt64(user[i]) | UInt64(session[i]) << 32)
+                                next[code] += 1
+                            }
+                        }
+                    }
+                }
+            }
+            _ = QueryThread.both({ place(halves.0, a.matched, Array(offsets.dropLast())) },
+                                 { place(halves.1, b.matched, (0...value.limit).map { offsets[$0] + a.counts[$0] }) })
+            count = offsets[value.limit + 1]
+        }
         a.users.formUnion(b.users)
         a.sessions.formUnion(b.sessions)
         return Grouped(parts: [StoredArray(members)], runStarts: Array(0..<offsets.count),
                        runs: (0..<(offsets.count - 1)).map { Grouped.Run(part: 0, lower: Int32(offsets[$0]), upper: Int32(offsets[$0 + 1])) },
-                       eventCounts: zip(a.members.counts, b.members.counts).map(+),
+                       eventCounts: zip(a.counts, b.counts).map(+),
                        total: BreakdownCounts(events: members.count, users: a.users.count, visits: a.sessions.count),
                        users: a.users.span, sessions: a.sessions.span)
     }
@@ -156,6 +185,7 @@ extension TableQuery {
         func groups(_ dates: ArraySlice<Int>) -> [(DayGroup, DayMembers)] {
             dates.map { day in
                 let d = s.days[day]!
+                defer { d.dropResidentPages() }
                 let group = caches.groups.value(.init(dimension: dimension, day: day), rows: d.count, generation: s.generation) {
                     DayGroup(d, codes: value.codes(d), limit: value.limit, file: s.packing(day))
                 }

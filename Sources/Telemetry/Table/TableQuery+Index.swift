@@ -15,6 +15,7 @@ extension TableQuery {
             var features = [Int](repeating: 0, count: s.features.count + 1)
             for n in from...max(from, to) where n <= to {
                 guard let d = s.days[n] else { continue }
+                defer { d.dropResidentPages() }
                 var day = DayAggregate()
                 var hours = [Int](repeating: 0, count: 24)
                 let pass = matching(d, visits: visits)

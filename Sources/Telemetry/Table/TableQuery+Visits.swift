@@ -95,6 +95,7 @@ extension TableQuery {
         }
         var (low, high, count) = (UInt32.max, UInt32(0), 0)
         for visits in days {
+            defer { visits.dropResidentPages() }
             count += visits.count
             visits.withUnsafeBufferPointer { visits in
                 for v in visits {
@@ -108,6 +109,7 @@ extension TableQuery {
         let found = [Visit](unsharedCapacity: count) { found, n in
             local.withUnsafeMutableBufferPointer { local in
                 for visits in days {
+                    defer { visits.dropResidentPages() }
                     visits.withUnsafeBufferPointer { visits in
                         for v in visits {
                             let slot = Int(v.session - low)
@@ -134,6 +136,7 @@ extension TableQuery {
         var (low, high) = (UInt32.max, UInt32(0))
         for day in dates where day <= to {
             guard let d = s.days[day] else { continue }
+            defer { d.dropResidentPages() }
             d.session.withReader { session in
                 for v in session where v != DayColumns.none {
                     low = min(low, v)
@@ -149,6 +152,7 @@ extension TableQuery {
             local.withUnsafeMutableBufferPointer { local in
                 for day in dates where day <= to {
                     guard let d = s.days[day] else { continue }
+                    defer { d.dropResidentPages() }
                     let base = Int64(day) * Milliseconds.day
                     d.session.withReader { session in
                         d.ms.withReader { ms in
@@ -199,38 +203,39 @@ extension TableQuery {
                 return false
             }
         }
-        // Each date's sums, and its durations side by side (a counting sort by the date of the first event),
-        // each core tallying one of the two lists.
+        // Each date's sums (a visit counts on the date of its first event), each core tallying one of the two
+        // lists; then the durations side by side by date, each core placing its list's.
         struct Sums { var visits = 0, bounces = 0, pages = 0, durationMs: Int64 = 0 }
-        func tally(_ visits: [Visit]) -> (sums: [Sums], durations: Keyed<Int64>) {
+        func tally(_ visits: [Visit]) -> [Sums] {
             var sums = [Sums](repeating: Sums(), count: dates.count)
-            var durations = Keyed<Int64>(counts: [Int](repeating: 0, count: dates.count))
-            durations.keys = [UInt32](unsharedCapacity: visits.count) { keys, keysCount in
-                durations.items = [Int64](unsharedCapacity: visits.count) { items, itemsCount in
-                    for (i, v) in visits.enumerated() {
-                        let k = Int(v.first / Milliseconds.day) - start
-                        let duration = v.last - v.first
-                        sums[k].visits += 1
-                        sums[k].pages += Int(v.pages)
-                        sums[k].durationMs += duration
-                        if v.events == 1 && v.pages == 1 { sums[k].bounces += 1 }
-                        durations.counts[k] += 1
-                        keys[i] = UInt32(k)
-                        items[i] = duration
-                    }
-                    itemsCount = visits.count
-                }
-                keysCount = visits.count
+            for v in visits {
+                let k = Int(v.first / Milliseconds.day) - start
+                sums[k].visits += 1
+                sums[k].pages += Int(v.pages)
+                sums[k].durationMs += v.last - v.first
+                if v.events == 1 && v.pages == 1 { sums[k].bounces += 1 }
             }
-            return (sums, durations)
+            return sums
         }
         let (first, second) = QueryThread.both({ tally(a.visits) }, { tally(onlyLater) })
-        let sums = zip(first.sums, second.sums).map { x, y in
+        let sums = zip(first, second).map { x, y in
             Sums(visits: x.visits + y.visits, bounces: x.bounces + y.bounces, pages: x.pages + y.pages, durationMs: x.durationMs + y.durationMs)
         }
-        let placed = Self.bucketed(first.durations, second.durations)
-        let offsets = placed.offsets
-        var durations = placed.items
+        var offsets = [0]
+        for d in sums { offsets.append(offsets.last! + d.visits) }
+        var durations = [Int64](unsharedCapacity: offsets.last!) { out, count in
+            func place(_ visits: [Visit], _ next: [Int]) {
+                var next = next
+                for v in visits {
+                    let k = Int(v.first / Milliseconds.day) - start
+                    out[next[k]] = v.last - v.first
+                    next[k] += 1
+                }
+            }
+            _ = QueryThread.both({ place(a.visits, Array(offsets.dropLast())) },
+                                 { place(onlyLater, sums.indices.map { offsets[$0] + first[$0].visits }) })
+            count = offsets.last!
+        }
         var all = durations
         func figures(_ sums: Sums, _ middle: (Int64, Int64)) -> VisitFigures {
             VisitFigures(visits: sums.visits, bounces: sums.bounces, durationSumMs: sums.durationMs, middle: middle, pages: sums.pages)

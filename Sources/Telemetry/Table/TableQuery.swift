@@ -99,8 +99,8 @@ struct TableQuery {
         if let props, !props[Int(d.props[i])] { return false }
         if let visits {
             let session = d.session[i]
-            if let entry, !entry[Int(session == DayColumns.none ? 0 : visits.entry[Int(session)])] { return false }
-            if let exit, !exit[Int(session == DayColumns.none ? 0 : visits.exit[Int(session)])] { return false }
+            if let entry, !entry[Int(visits.entry(session))] { return false }
+            if let exit, !exit[Int(visits.exit(session))] { return false }
         }
         return true
     }
@@ -111,6 +111,7 @@ struct TableQuery {
         let visits = needsVisitPages ? VisitPages(s, start, end) : nil
         for n in start...max(start, end) where n <= end {
             guard let d = s.days[n] else { continue }
+            defer { d.dropResidentPages() }
             for i in 0..<d.count where matches(d, i, visits: visits) { body(n, d, i) }
         }
     }
@@ -135,42 +136,6 @@ struct TableQuery {
     func inHalves<T, R>(_ items: [T], _ body: (ArraySlice<T>) -> R) -> (R, R) {
         let half = items.count / 2
         return QueryThread.both({ body(items[..<half]) }, { body(items[half...]) })
-    }
-
-    /// Items that one core collected, each with its bucket (a value code, a user id), and how many each
-    /// bucket got.
-    struct Keyed<Item> {
-        var keys: [UInt32] = []
-        var items: [Item] = []
-        var counts: [Int]
-    }
-
-    /// The items of `a` and `b` placed into one array by bucket (a counting sort; stable, `a`'s before `b`'s),
-    /// each placed on its own core: bucket `k`'s items lie in `items[offsets[k]..<offsets[k + 1]]`.
-    static func bucketed<Item>(_ a: Keyed<Item>, _ b: Keyed<Item>) -> (offsets: [Int], items: [Item]) {
-        let buckets = a.counts.count
-        var offsets = [Int](repeating: 0, count: buckets + 1)
-        for k in 0..<buckets { offsets[k + 1] = offsets[k] + a.counts[k] + b.counts[k] }
-        let n = offsets[buckets]
-        let items = [Item](unsharedCapacity: n) { out, count in
-            func place(_ part: Keyed<Item>, _ next: [Int]) {
-                var next = next
-                next.withUnsafeMutableBufferPointer { next in
-                    part.keys.withUnsafeBufferPointer { keys in
-                        part.items.withUnsafeBufferPointer { items in
-                            for k in keys.indices {
-                                let bucket = Int(keys[k])
-                                (out.baseAddress! + next[bucket]).initialize(to: items[k])
-                                next[bucket] += 1
-                            }
-                        }
-                    }
-                }
-            }
-            _ = QueryThread.both({ place(a, Array(offsets.dropLast())) }, { place(b, (0..<buckets).map { offsets[$0] + a.counts[$0] }) })
-            count = n
-        }
-        return (offsets, items)
     }
 
     // MARK: compiling
@@ -212,32 +177,67 @@ struct TableQuery {
 }
 
 /// Each visit's entry and exit page within a window: the page of its first and of its last event with a page
-/// (by ts; ties: the first, and the last, in log order). Indexed by session id; page codes, 0 = none.
+/// (by ts; ties: the first, and the last, in log order). Page codes, 0 = none. The window's session ids span a
+/// narrow range of the table's (ids follow first sight): the arrays cover that range only.
 struct VisitPages {
-    var entry: [UInt32]
-    var exit: [UInt32]
+    private var low: UInt32 = 0
+    private var entries: [UInt32] = []
+    private var exits: [UInt32] = []
 
     init(_ s: EventTable.State, _ start: Int, _ end: Int) {
-        let n = s.sessions.count
-        entry = [UInt32](repeating: 0, count: n)
-        exit = [UInt32](repeating: 0, count: n)
-        var first = [Int64](repeating: .max, count: n)
-        var last = [Int64](repeating: .min, count: n)
-        for day in start...max(start, end) where day <= end {
-            guard let d = s.days[day] else { continue }
-            let base = Int64(day) * Milliseconds.day
-            for i in 0..<d.count where d.page[i] != 0 && d.session[i] != DayColumns.none {
-                let v = Int(d.session[i])
-                let t = base + Int64(d.ms[i])
-                if t < first[v] {
-                    first[v] = t
-                    entry[v] = d.page[i]
-                }
-                if t >= last[v] {
-                    last[v] = t
-                    exit[v] = d.page[i]
+        let days = (start...max(start, end)).compactMap { day in day <= end ? s.days[day].map { (day, $0) } : nil }
+        var (low, high) = (UInt32.max, UInt32(0))
+        for (_, d) in days {
+            defer { d.dropResidentPages() }
+            d.session.withReader { session in
+                d.page.withReader { page in
+                    for i in 0..<d.count where page[i] != 0 && session[i] != DayColumns.none {
+                        low = min(low, session[i])
+                        high = max(high, session[i])
+                    }
                 }
             }
         }
+        guard low <= high else { return }
+        self.low = low
+        let n = Int(high - low) + 1
+        var entries = [UInt32](repeating: 0, count: n)
+        var exits = [UInt32](repeating: 0, count: n)
+        var first = [Int64](repeating: .max, count: n)
+        var last = [Int64](repeating: .min, count: n)
+        for (day, d) in days {
+            defer { d.dropResidentPages() }
+            let base = Int64(day) * Milliseconds.day
+            d.session.withReader { session in
+                d.page.withReader { page in
+                    d.ms.withReader { ms in
+                        for i in 0..<d.count where page[i] != 0 && session[i] != DayColumns.none {
+                            let v = Int(session[i] - low)
+                            let t = base + Int64(ms[i])
+                            if t < first[v] {
+                                first[v] = t
+                                entries[v] = page[i]
+                            }
+                            if t >= last[v] {
+                                last[v] = t
+                                exits[v] = page[i]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.entries = entries
+        self.exits = exits
     }
+
+    /// The entry page of `session` (0: none, also for `DayColumns.none`).
+    @inline(__always)
+    func entry(_ session: UInt32) -> UInt32 { Self.page(entries, session &- low) }
+
+    @inline(__always)
+    func exit(_ session: UInt32) -> UInt32 { Self.page(exits, session &- low) }
+
+    @inline(__always)
+    private static func page(_ pages: [UInt32], _ slot: UInt32) -> UInt32 { Int(slot) < pages.count ? pages[Int(slot)] : 0 }
 }
