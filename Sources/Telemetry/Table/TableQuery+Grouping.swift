@@ -149,17 +149,27 @@ extension TableQuery {
                 for (_, d) in dates {
                     defer { d.dropResidentPages() }
                     let codes = value.codes(d)
-                    d.user.withReader { user in
-                        d.session.withReader { session in
-                            for i in 0..<d.count {
-                                defer { n += 1 }
-                                guard matched[n] else { continue }
-                                let code = Int(codes[i])
-                                (out.baseAddress! + next[code]).initialize(to: UInt64(user[i]) | UInt64(session[i]) << 32)
-                                next[code] += 1
+                    matched.withUnsafeBytes { matched in
+                        d.user.withReader { user in
+                            d.session.withReader { session in
+                                var i = 0
+                                while i < d.count {
+                                    // Eight rows at a time past rows that do not match (a narrow filter's).
+                                    if i + 8 <= d.count, matched.loadUnaligned(fromByteOffset: n + i, as: UInt64.self) == 0 {
+                                        i += 8
+                                        continue
+                                    }
+                                    if matched[n + i] != 0 {
+                                        let code = Int(codes[i])
+                                        (out.baseAddress! + next[code]).initialize(to: UInt64(user[i]) | UInt64(session[i]) << 32)
+                                        next[code] += 1
+                                    }
+                                    i += 1
+                                }
                             }
                         }
                     }
+                    n += d.count
                 }
             }
             _ = QueryThread.both({ place(halves.0, a.matched, Array(offsets.dropLast())) },
@@ -185,11 +195,14 @@ extension TableQuery {
         func groups(_ dates: ArraySlice<Int>) -> [(DayGroup, DayMembers)] {
             dates.map { day in
                 let d = s.days[day]!
-                defer { d.dropResidentPages() }
                 let group = caches.groups.value(.init(dimension: dimension, day: day), rows: d.count, generation: s.generation) {
-                    DayGroup(d, codes: value.codes(d), limit: value.limit, file: s.packing(day))
+                    defer { d.dropResidentPages() }
+                    return DayGroup(d, codes: value.codes(d), limit: value.limit, file: s.packing(day))
                 }
-                return (group, caches.members.value(day, rows: d.count, generation: s.generation) { DayMembers(d, file: s.packing(day)) })
+                return (group, caches.members.value(day, rows: d.count, generation: s.generation) {
+                    defer { d.dropResidentPages() }
+                    return DayMembers(d, file: s.packing(day))
+                })
             }
         }
         let halves = QueryThread.both({ groups(dates[..<cut]) }, { groups(dates[cut...]) })

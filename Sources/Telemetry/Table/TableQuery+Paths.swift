@@ -73,14 +73,22 @@ extension TableQuery {
                             let base = Int64(day) * Milliseconds.day
                             d.user.withReader { user in
                                 d.ms.withReader { ms in
-                                    for i in 0..<d.count {
-                                        let t = tags[n]
-                                        n += 1
-                                        guard t != 0 else { continue }
-                                        let u = Int(user[i])
-                                        (out.baseAddress! + next[u]).initialize(to: make(d, i, base + Int64(ms[i]), t))
-                                        next[u] += 1
+                                    var i = 0
+                                    while i < d.count {
+                                        // Eight rows at a time past rows nobody keeps (an experiment keeps few).
+                                        if i + 8 <= d.count, UnsafeRawPointer(tags.baseAddress! + n + i).loadUnaligned(as: UInt64.self) == 0 {
+                                            i += 8
+                                            continue
+                                        }
+                                        let t = tags[n + i]
+                                        if t != 0 {
+                                            let u = Int(user[i])
+                                            (out.baseAddress! + next[u]).initialize(to: make(d, i, base + Int64(ms[i]), t))
+                                            next[u] += 1
+                                        }
+                                        i += 1
                                     }
+                                    n += d.count
                                 }
                             }
                         }

@@ -95,7 +95,6 @@ extension TableQuery {
         }
         var (low, high, count) = (UInt32.max, UInt32(0), 0)
         for visits in days {
-            defer { visits.dropResidentPages() }
             count += visits.count
             visits.withUnsafeBufferPointer { visits in
                 for v in visits {
