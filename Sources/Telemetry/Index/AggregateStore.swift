@@ -178,7 +178,7 @@ public final class AggregateStore: Sendable {
             let used = counts.indices.filter { counts[$0] > 0 }
             w.int(used.count)
             for i in used {
-                w.blob(names.names[i])
+                w.blob(Array(names.bytes(i)))
                 w.int(counts[i])
             }
         }

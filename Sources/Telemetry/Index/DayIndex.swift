@@ -165,7 +165,7 @@ public final class DayIndex: CommitObserver, Sendable {
     public var memoryBytes: Int {
         state.withLock { s in
             s.days.values.reduce(0) { $0 + $1.memoryBytes } + s.users.memoryBytes
-                + (s.types.names + s.features.names).reduce(0) { $0 + $1.count + 32 }
+                + s.types.memoryBytes + s.features.memoryBytes
         }
     }
 }

@@ -2,13 +2,27 @@
 import Glibc
 #endif
 
-/// Interns event types and features by their canonical (escaped) bytes, so the hot path builds no strings.
+/// Interns names (event types, features, pages, dimension values, property sets) by their canonical (escaped)
+/// bytes, so the hot path builds no strings.
+///
+/// The bytes lie one after another in chunks of up to 64 KiB (a longer name has a chunk of its own), each name
+/// found by its chunk, start and length: 12 bytes a name besides its bytes, where an array per name took 48 to
+/// 64 (a table of 9 M events has half a million property sets and values). A snapshot that shares the table
+/// makes the next new name copy the last chunk and the spans, not every name.
 struct NameTable: Sendable {
-    private(set) var names: [[UInt8]] = []
+    private struct Span {
+        var chunk: UInt32
+        var start: UInt32
+        var count: UInt32
+    }
+
+    private static let chunkSize = 64 << 10
+    private var chunks: [[UInt8]] = []
+    private var spans: [Span] = []
     private var byHash = HashSlots()
     private var collisions: [[UInt8]: Int] = [:]
 
-    var count: Int { names.count }
+    var count: Int { spans.count }
 
     @inline(__always)
     static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
@@ -21,41 +35,59 @@ struct NameTable: Sendable {
     mutating func id(_ b: UnsafeBufferPointer<UInt8>) -> Int {
         let h = Self.hash(b)
         var added = false
-        let next = UInt32(names.count)
+        let next = UInt32(count)
         let i = Int(byHash.id(h) {
             added = true
             return next
         })
         if added {
-            names.append(Array(b))
+            append(b)
             return i
         }
-        if Self.equal(names[i], b) { return i }
+        if equal(i, b) { return i }
         let key = Array(b)
         if let j = collisions[key] { return j }
-        names.append(key)
-        collisions[key] = names.count - 1
-        return names.count - 1
+        append(b)
+        collisions[key] = count - 1
+        return count - 1
+    }
+
+    private mutating func append(_ b: UnsafeBufferPointer<UInt8>) {
+        if chunks.isEmpty || (!chunks[chunks.count - 1].isEmpty && chunks[chunks.count - 1].count + b.count > Self.chunkSize) {
+            chunks.append([])
+        }
+        let last = chunks.count - 1
+        spans.append(Span(chunk: UInt32(last), start: UInt32(chunks[last].count), count: UInt32(b.count)))
+        chunks[last].append(contentsOf: b)
     }
 
     @inline(__always)
-    private static func equal(_ name: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        name.withUnsafeBufferPointer { n in
-            n.count == b.count && (n.count == 0 || memcmp(n.baseAddress!, b.baseAddress!, n.count) == 0)
-        }
+    private func equal(_ id: Int, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let span = spans[id]
+        guard Int(span.count) == b.count else { return false }
+        guard b.count > 0 else { return true }
+        return chunks[Int(span.chunk)].withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(span.start), b.baseAddress!, b.count) == 0 }
     }
 
     mutating func id(_ bytes: [UInt8]) -> Int { bytes.withUnsafeBufferPointer { id($0) } }
 
     func lookup(_ bytes: [UInt8]) -> Int? {
         bytes.withUnsafeBufferPointer { b in
-            if let i = byHash[Self.hash(b)].map(Int.init), names[i] == bytes { return i }
+            if let i = byHash[Self.hash(b)].map(Int.init), equal(i, b) { return i }
             return collisions[bytes]
         }
     }
 
+    /// The canonical bytes of name `id` (a slice of its chunk: no copy).
+    func bytes(_ id: Int) -> ArraySlice<UInt8> {
+        let span = spans[id]
+        return chunks[Int(span.chunk)][Int(span.start)..<Int(span.start + span.count)]
+    }
+
     /// The decoded name.
-    func name(_ id: Int) -> String { JSONString.decode(canonical: names[id]) }
+    func name(_ id: Int) -> String { JSONString.decode(canonical: Array(bytes(id))) }
+
+    var memoryBytes: Int { chunks.reduce(0) { $0 + $1.capacity + 48 } + spans.capacity * MemoryLayout<Span>.stride + byHash.memoryBytes }
 }
 
 /// Dense ids for keyed user hashes; the index's user sets hold these ids.

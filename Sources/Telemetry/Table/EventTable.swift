@@ -360,7 +360,7 @@ public final class EventTable: Sendable {
     public var memoryBytes: Int {
         state.withLock { s in
             s.days.values.reduce(0) { $0 + $1.memoryBytes } + s.users.memoryBytes + s.sessions.memoryBytes + s.contexts.reduce(0) { $0 + $1.memoryBytes }
-                + s.propSets.names.count * 48 + s.pages.names.count * 48 + caches.memoryBytes
+                + s.propSets.memoryBytes + s.propValues.memoryBytes + s.pages.memoryBytes + caches.memoryBytes
         }
     }
 }

@@ -30,7 +30,7 @@ extension TableQuery {
                                limit: s.contextValues[slot.rawValue].count)
         case .prop(let key):
             let k = s.propKeys.lookup(Self.canonical(key)).map(UInt32.init)
-            let codes = s.propSets.names.map { pairs in k.map { Self.propValue(pairs, key: $0) } ?? 0 }
+            let codes = (0..<s.propSets.count).map { set in k.map { Self.propValue(s.propSets.bytes(set), key: $0) } ?? 0 }
             return ValueReader(codes: { $0.props.map { codes[Int($0)] } }, name: names(s.propValues), limit: s.propValues.count)
         }
     }

@@ -141,7 +141,8 @@ extension TableQuery {
         let variantKey = s.propKeys.lookup(Array("variant".utf8)).map(UInt32.init)
         let wanted = s.propValues.lookup(Self.canonical(name)).map { UInt32($0) + 1 }
         // Per property set: 0 when it does not expose, else the variant code + 1 (1: no variant).
-        let exposure: [UInt32] = s.propSets.names.map { pairs in
+        let exposure: [UInt32] = (0..<s.propSets.count).map { set in
+            let pairs = s.propSets.bytes(set)
             guard let experimentKey, let wanted, Self.propValue(pairs, key: experimentKey) == wanted else { return 0 }
             return (variantKey.map { Self.propValue(pairs, key: $0) } ?? 0) + 1
         }

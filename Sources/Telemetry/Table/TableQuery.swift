@@ -47,7 +47,7 @@ struct TableQuery {
         }
         if !propConditions.isEmpty {
             props = (0..<s.propSets.count).map { id in
-                let pairs = s.propSets.names[id]
+                let pairs = s.propSets.bytes(id)
                 return propConditions.allSatisfy { key, codes, negated in
                     codes.contains(key.map { Self.propValue(pairs, key: $0) } ?? 0) != negated
                 }
@@ -165,12 +165,12 @@ struct TableQuery {
 
     /// The `index`th little-endian UInt32 of a tuple.
     @inline(__always)
-    static func word(_ bytes: [UInt8], _ index: Int) -> UInt32 {
+    static func word(_ bytes: ArraySlice<UInt8>, _ index: Int) -> UInt32 {
         bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self).littleEndian }
     }
 
     /// The value code (id + 1) of `key` in a property set, 0 when absent.
-    static func propValue(_ pairs: [UInt8], key: UInt32) -> UInt32 {
+    static func propValue(_ pairs: ArraySlice<UInt8>, key: UInt32) -> UInt32 {
         for p in 0..<(pairs.count / 8) where word(pairs, 2 * p) == key { return word(pairs, 2 * p + 1) + 1 }
         return 0
     }

@@ -213,7 +213,7 @@ import Testing
         let d = try #require(s.days[CivilDate(iso: "2025-10-20")!.dayNumber])
         let browsers = d.client.map { id -> String in
             let code = s.contexts[Dimension.ContextSlot.Part.client.rawValue].value(Int(id), .browser)
-            return code == 0 ? "-" : String(decoding: s.contextValues[Dimension.ContextSlot.browser.rawValue].names[Int(code) - 1], as: UTF8.self)
+            return code == 0 ? "-" : String(decoding: s.contextValues[Dimension.ContextSlot.browser.rawValue].bytes(Int(code) - 1), as: UTF8.self)
         }
         #expect(browsers == ["Chrome", "-", "Firefox"])
     }
