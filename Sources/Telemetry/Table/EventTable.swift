@@ -42,6 +42,11 @@ public final class EventTable: Sendable {
             _ = propSets.id([])
         }
 
+        /// The dates of `from...to` that have rows, in order, with their columns.
+        func dated(_ from: Int, _ to: Int) -> [(day: Int, columns: DayColumns)] {
+            (from...max(from, to)).compactMap { day in day <= to ? days[day].map { (day, $0) } : nil }
+        }
+
         /// Where the date `day` packs into: the column file for the dates before yesterday, which rows rarely
         /// reopen; the heap for the newest two, which ingest keeps appending to.
         func packing(_ day: Int) -> ColumnFile? {

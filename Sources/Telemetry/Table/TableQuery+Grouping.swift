@@ -132,13 +132,10 @@ extension TableQuery {
         let needsVisits = needsVisitPages || dimension == .entryPage || dimension == .exitPage
         let visits = needsVisits ? VisitPages(s, start, end) : nil
         let value = reader(for: dimension, visits: visits)
-        func dates(_ from: Int, _ to: Int) -> [(day: Int, columns: DayColumns)] {
-            (from...max(from, to)).compactMap { day in day <= to ? s.days[day].map { (day, $0) } : nil }
-        }
         // Two passes, each core taking half of the dates: the first counts each code's matching rows, the second
         // places each row's member straight into its code's run (a counting sort), so they are held once.
         let mid = middle(start, end)
-        let halves = (dates(start, mid), dates(mid + 1, end))
+        let halves = (s.dated(start, mid), s.dated(mid + 1, end))
         var (a, b) = QueryThread.both({ count(value, halves.0, visits: visits) }, { count(value, halves.1, visits: visits) })
         var offsets = [Int](repeating: 0, count: value.limit + 2)
         for c in 0...value.limit { offsets[c + 1] = offsets[c] + a.counts[c] + b.counts[c] }
@@ -152,19 +149,10 @@ extension TableQuery {
                     matched.withUnsafeBytes { matched in
                         d.user.withReader { user in
                             d.session.withReader { session in
-                                var i = 0
-                                while i < d.count {
-                                    // Eight rows at a time past rows that do not match (a narrow filter's).
-                                    if i + 8 <= d.count, matched.loadUnaligned(fromByteOffset: n + i, as: UInt64.self) == 0 {
-                                        i += 8
-                                        continue
-                                    }
-                                    if matched[n + i] != 0 {
-                                        let code = Int(codes[i])
-                                        (out.baseAddress! + next[code]).initialize(to: UInt64(user[i]) | UInt64(session[i]) << 32)
-                                        next[code] += 1
-                                    }
-                                    i += 1
+                                Self.forEachFlagged(matched, at: n, count: d.count) { i, _ in
+                                    let code = Int(codes[i])
+                                    (out.baseAddress! + next[code]).initialize(to: UInt64(user[i]) | UInt64(session[i]) << 32)
+                                    next[code] += 1
                                 }
                             }
                         }

@@ -30,11 +30,8 @@ extension TableQuery {
                                                make: (DayColumns, Int, _ ts: Int64, _ tag: UInt8) -> E) -> [ArraySlice<E>] {
         let visits = needsVisitPages ? VisitPages(s, start, end) : nil
         let userCount = s.users.count
-        func dates(_ from: Int, _ to: Int) -> [(day: Int, columns: DayColumns)] {
-            (from...max(from, to)).compactMap { day in day <= to ? s.days[day].map { (day, $0) } : nil }
-        }
         let mid = middle(start, end)
-        let halves = (dates(start, mid), dates(mid + 1, end))
+        let halves = (s.dated(start, mid), s.dated(mid + 1, end))
         // Pass 1: a tag per row (a byte) and each user's count.
         func tagged(_ dates: [(day: Int, columns: DayColumns)]) -> (tags: [UInt8], counts: [Int]) {
             var counts = [Int](repeating: 0, count: userCount)
@@ -67,26 +64,16 @@ extension TableQuery {
                 var next = next
                 var n = 0
                 next.withUnsafeMutableBufferPointer { next in
-                    tags.withUnsafeBufferPointer { tags in
+                    tags.withUnsafeBytes { tags in
                         for (day, d) in dates {
                             defer { d.dropResidentPages() }
                             let base = Int64(day) * Milliseconds.day
                             d.user.withReader { user in
                                 d.ms.withReader { ms in
-                                    var i = 0
-                                    while i < d.count {
-                                        // Eight rows at a time past rows nobody keeps (an experiment keeps few).
-                                        if i + 8 <= d.count, UnsafeRawPointer(tags.baseAddress! + n + i).loadUnaligned(as: UInt64.self) == 0 {
-                                            i += 8
-                                            continue
-                                        }
-                                        let t = tags[n + i]
-                                        if t != 0 {
-                                            let u = Int(user[i])
-                                            (out.baseAddress! + next[u]).initialize(to: make(d, i, base + Int64(ms[i]), t))
-                                            next[u] += 1
-                                        }
-                                        i += 1
+                                    Self.forEachFlagged(tags, at: n, count: d.count) { i, t in
+                                        let u = Int(user[i])
+                                        (out.baseAddress! + next[u]).initialize(to: make(d, i, base + Int64(ms[i]), t))
+                                        next[u] += 1
                                     }
                                     n += d.count
                                 }
