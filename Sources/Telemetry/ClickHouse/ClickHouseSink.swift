@@ -396,7 +396,9 @@ public final class ClickHouseSink: Service, Sendable {
         if try await Self.offPool({ try cursor.advance(to: block.end, readAt: block.generation) }) {
             metrics.shipped.increment(by: block.events)
             baseline.withLock { b in
-                if b?.generation == block.generation { b?.shipped += block.lines }
+                // Only lines the baseline counted as pending: a block that began before its position was shipped
+                // before the count was taken.
+                if b?.generation == block.generation, let from = b?.position, block.start >= from { b?.shipped += block.lines }
             }
             unacknowledged.withLock { list in list.removeAll { $0.end <= block.end } }
             if block.skipped { baseline.withLock { $0 = nil } }
@@ -407,19 +409,34 @@ public final class ClickHouseSink: Service, Sendable {
     /// log's count of committed lines then; shipped lines since are subtracted.
     struct Baseline {
         var generation: Int
-        var pending: Int
-        var committedLines: Int
+        /// The cursor's position the pending lines were counted from.
+        var position: LogPosition
+        /// Lines from `position` to the committed position when counted (nil while being counted).
+        var pending: Int?
+        var committedLines = 0
         var shipped = 0
     }
 
     /// Recomputes the lag: the lines between the cursor and the committed position (in events, and in bytes on
     /// disk), and how long the oldest of them has waited.
     func updateLag() {
+        // A new baseline takes the cursor's position under its lock before counting, so a block shipped
+        // meanwhile (the next one is sent while this runs) is either before that position or counted as shipped.
+        let fresh: Baseline? = baseline.withLock { b in
+            let state = cursor.current
+            guard b?.generation != state.generation else { return nil }
+            b = Baseline(generation: state.generation, position: state.position)
+            return b
+        }
         let state = cursor.current
         let (committed, committedLines) = self.committed()
-        if baseline.withLock({ $0?.generation != state.generation }) {
-            let pending = Self.countLines(from: state.position, to: committed, directory: directory)
-            baseline.withLock { $0 = Baseline(generation: state.generation, pending: pending, committedLines: committedLines) }
+        if let fresh {
+            let pending = Self.countLines(from: fresh.position, to: committed, directory: directory)
+            baseline.withLock { b in
+                guard b?.generation == fresh.generation, b?.position == fresh.position else { return }
+                b?.pending = pending
+                b?.committedLines = committedLines
+            }
         }
         var bytes = 0
         if state.position.seq == committed.seq {
@@ -432,7 +449,12 @@ public final class ClickHouseSink: Service, Sendable {
             bytes += committed.offset
         }
         var value = Lag(bytes: max(0, bytes))
-        value.events = baseline.withLock { b in b.map { max(0, $0.pending + committedLines - $0.committedLines - $0.shipped) } ?? 0 }
+        let previous = lag.withLock { $0.events }
+        value.events = baseline.withLock { b in
+            guard let b else { return 0 }
+            guard let pending = b.pending else { return previous }  // another call is counting
+            return max(0, pending + committedLines - b.committedLines - b.shipped)
+        }
         if value.events > 0 {
             // The oldest unacknowledged block's; while ClickHouse is down (nothing read ahead), the last known.
             let oldest = unacknowledged.withLock { $0.map(\.oldest).min() } ?? lag.withLock { $0.oldest }
@@ -447,18 +469,32 @@ public final class ClickHouseSink: Service, Sendable {
 
     /// Counts the lines of the log from `from` to `to`.
     static func countLines(from: LogPosition, to: LogPosition, directory: String) -> Int {
-        var count = 0
-        var seq = from.seq
-        while seq <= to.seq {
-            if let path = ClickHouseCursor.segmentPath(seq: seq, directory: directory, activeSeq: to.seq) {
-                let limit = seq == to.seq ? to.offset : Int.max
-                try? SegmentReader.forEachLine(path: path, skipping: seq == from.seq ? from.offset : 0) { _, offset in
+        guard from.seq <= to.seq else { return 0 }
+        return (from.seq...to.seq).reduce(0) { count, seq in
+            count + countLines(seq: seq, directory: directory, skipping: seq == from.seq ? from.offset : 0, before: seq == to.seq ? to.offset : Int.max, mayBeActive: seq == to.seq)
+        }
+    }
+
+    /// The lines of one segment that start at or after `skipping` and before `before`. The writer may close the
+    /// active segment and compress closed ones while this reads: a file that moved is looked for again, and the
+    /// active file counts only when no closed file of its number exists after it was read (else it may have been
+    /// the next segment's).
+    static func countLines(seq: Int, directory: String, skipping: Int, before limit: Int, mayBeActive: Bool) -> Int {
+        for _ in 0..<16 {
+            let closed = ClickHouseCursor.segmentPath(seq: seq, directory: directory, activeSeq: -1)
+            guard let path = closed ?? (mayBeActive ? directory + "/" + SegmentName.active : nil) else { return 0 }  // deleted unshipped
+            var count = 0
+            do {
+                try SegmentReader.forEachLine(path: path, skipping: skipping) { _, offset in
                     if offset < limit { count += 1 }
                 }
+            } catch {
+                continue
             }
-            seq += 1
+            if closed == nil, ClickHouseCursor.segmentPath(seq: seq, directory: directory, activeSeq: -1) != nil { continue }
+            return count
         }
-        return count
+        return 0
     }
 }
 
