@@ -6,6 +6,10 @@ import Foundation
 /// What a reader sees: `caughtUp()` returns once every commit handed over before the call is applied,
 /// so an answer includes every batch acknowledged before the request began (read-your-writes).
 ///
+/// The queue is bounded: while more than `maxQueuedEvents` events wait to be applied, the commit thread waits
+/// before handing over the next commit (and so before acknowledging it), so a daemon whose applier cannot keep
+/// up slows its acknowledgements to the applier's pace instead of holding an ever longer queue of lines.
+///
 /// `@unchecked Sendable`: every mutable field is guarded by `condition`.
 public final class IndexApplier: CommitObserver, @unchecked Sendable {
     struct Commit {
@@ -17,23 +21,34 @@ public final class IndexApplier: CommitObserver, @unchecked Sendable {
     let table: EventTable
     private let condition = NSCondition()
     private var queue: [Commit] = []
+    /// Events handed over and not yet applied (the ones being applied included).
+    private var queuedEvents = 0
+    let maxQueuedEvents: Int
     private var handedOver: UInt64 = 0
     private var applied: UInt64 = 0
     private var waiters: [(target: UInt64, done: CheckedContinuation<Void, Never>)] = []
     private var closing = false
     private var finished = false
 
+    /// At most this many events wait to be applied: about 0.1 s of the applier's work, some 40 MB of lines.
+    public static let maxQueuedEventsDefault = 1 << 17
+
     /// Starts the applier's thread.
-    public init(index: DayIndex, table: EventTable) {
+    public init(index: DayIndex, table: EventTable, maxQueuedEvents: Int = maxQueuedEventsDefault) {
         self.index = index
         self.table = table
+        self.maxQueuedEvents = maxQueuedEvents
         let thread = Thread(named: "index-applier") { [self] in loop() }
         thread.start()
     }
 
-    /// Called by the commit thread; returns at once.
+    /// Called by the commit thread; returns at once unless the queue is full, then once the applier has caught up
+    /// enough.
     public func committed(_ batches: [DecodedBatch], through position: LogPosition) {
+        let events = batches.reduce(0) { $0 + $1.records.count }
         condition.lock()
+        while queuedEvents > 0 && queuedEvents + events > maxQueuedEvents && !finished { condition.wait() }
+        queuedEvents += events
         queue.append(Commit(batches: batches, position: position))
         handedOver += 1
         if queue.count == 1 { condition.signal() }
@@ -83,6 +98,7 @@ public final class IndexApplier: CommitObserver, @unchecked Sendable {
             table.apply(work)
             condition.lock()
             applied += UInt64(work.count)
+            queuedEvents -= work.reduce(0) { total, commit in commit.batches.reduce(total) { $0 + $1.records.count } }
             let ready = waiters.filter { $0.target <= applied }
             waiters.removeAll { $0.target <= applied }
             condition.broadcast()
