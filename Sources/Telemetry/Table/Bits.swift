@@ -47,6 +47,12 @@ struct Bits {
         }
     }
 
+    /// Lets `body` set bits in the words directly, then counts them again: for loops that insert many ids.
+    mutating func bulkInsert<R>(_ body: (UnsafeMutableBufferPointer<UInt64>) throws -> R) rethrows -> R {
+        defer { recount() }
+        return try words.withUnsafeMutableBufferPointer { try body($0) }
+    }
+
     /// Counts the ids again (after `insert(members:users:sessions:)`).
     mutating func recount() { count = words.reduce(0) { $0 + $1.nonzeroBitCount } }
 

@@ -38,7 +38,7 @@ extension TableQuery {
         struct Ranked { var code: Int; var name: String?; var counts: BreakdownCounts }
         let present = (0..<current.codes).filter { current.events($0) > 0 }
         // Ranked by users and events; names (the last key) are read only for the ties the shown rows reach.
-        var ranked = counts(current, present).map { Ranked(code: $0.code, name: nil, counts: $0.counts) }
+        var ranked = rankable(current, present, top: top).map { Ranked(code: $0.code, name: nil, counts: $0.counts) }
         ranked.sort { a, b in
             a.counts.users != b.counts.users ? a.counts.users > b.counts.users : a.counts.events > b.counts.events
         }
@@ -53,8 +53,8 @@ extension TableQuery {
         let shown = Array(ranked.prefix(top))
         let listed = Set(shown.map(\.code))
         var rows = shown.map { Breakdown.Row(value: $0.name, counts: $0.counts) }
-        if ranked.count > top {
-            rows.append(Breakdown.Row(value: Breakdown.other, counts: union(current, ranked.dropFirst(top).map(\.code))))
+        if present.count > top {
+            rows.append(Breakdown.Row(value: Breakdown.other, counts: union(current, present.filter { !listed.contains($0) })))
         }
         if let (pStart, pEnd) = previous {
             let before = grouped(dimension, pStart, pEnd)
@@ -67,5 +67,32 @@ extension TableQuery {
             }
         }
         return Breakdown(total: current.total, rows: rows)
+    }
+
+    /// The counts of the codes of `present` that may rank among the first `top`: all of them when there are no
+    /// more, else the codes in descending order of events, a growing slice at a time, until the next has fewer
+    /// events than the `top`-th most users counted so far. A code's users never exceed its events, so every code
+    /// left out ranks below each shown row, ties included, and only the `(other)` row needs them.
+    func rankable(_ g: Grouped, _ present: [Int], top: Int) -> [(code: Int, counts: BreakdownCounts)] {
+        guard present.count > top else { return counts(g, present) }
+        let byEvents = present.sorted { g.events($0) > g.events($1) }
+        var counted: [(code: Int, counts: BreakdownCounts)] = []
+        var users: [Int] = []
+        var next = 0
+        var slice = top
+        while next < byEvents.count {
+            if users.count >= top {
+                users.sort(by: >)
+                users.removeLast(users.count - top)
+                guard g.events(byEvents[next]) >= users[top - 1] else { break }
+            }
+            let end = min(byEvents.count, next + slice)
+            let more = counts(g, Array(byEvents[next..<end]))
+            counted += more
+            users += more.map(\.counts.users)
+            next = end
+            slice *= 2
+        }
+        return counted
     }
 }

@@ -19,16 +19,28 @@ extension TableQuery {
                 var day = DayAggregate()
                 var hours = [Int](repeating: 0, count: 24)
                 let pass = matching(d, visits: visits)
-                d.ms.withReader { ms in
-                    d.type.withReader { type in
-                        d.feature.withReader { feature in
-                            d.user.withReader { user in
-                                for i in 0..<d.count where pass[i] {
-                                    day.events += 1
-                                    hours[Int(ms[i] / UInt32(Milliseconds.hour))] += 1
-                                    types[Int(type[i])] += 1
-                                    features[Int(feature[i])] += 1
-                                    if user[i] != DayColumns.none { users.insert(Int(user[i])) }
+                // The counters as buffers, and the rows by their flags, eight unmatched at a time.
+                users.bulkInsert { users in
+                    hours.withUnsafeMutableBufferPointer { hours in
+                        types.withUnsafeMutableBufferPointer { types in
+                            features.withUnsafeMutableBufferPointer { features in
+                                pass.withUnsafeBytes { pass in
+                                    d.ms.withReader { ms in
+                                        d.type.withReader { type in
+                                            d.feature.withReader { feature in
+                                                d.user.withReader { user in
+                                                    Self.forEachFlagged(pass, at: 0, count: d.count) { i, _ in
+                                                        day.events += 1
+                                                        hours[Int(ms[i] / UInt32(Milliseconds.hour))] += 1
+                                                        types[Int(type[i])] += 1
+                                                        features[Int(feature[i])] += 1
+                                                        let u = user[i]
+                                                        if u != DayColumns.none { users[Int(u >> 6)] |= UInt64(1) << UInt64(u & 63) }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
                                 }
                             }
                         }

@@ -21,8 +21,9 @@ struct TableQuery {
         self.s = s
         self.hasher = hasher
         self.caches = caches
-        var contextConditions: [(Dimension.ContextSlot, Set<UInt32>, Bool)] = []
-        var propConditions: [(UInt32?, Set<UInt32>, Bool)] = []
+        // Each condition on a context value or a property as flags by value code, read once per tuple or set.
+        var contextConditions: [(Dimension.ContextSlot, [Bool])] = []
+        var propConditions: [(UInt32?, [Bool])] = []
         for c in filter.conditions {
             switch c.dimension {
             case .eventType: type = Self.and(type, Self.allowed(c, in: s.types, offset: 0))
@@ -31,26 +32,24 @@ struct TableQuery {
             case .entryPage: entry = Self.and(entry, Self.allowed(c, in: s.pages, offset: 1))
             case .exitPage: exit = Self.and(exit, Self.allowed(c, in: s.pages, offset: 1))
             case .context(let slot):
-                contextConditions.append((slot, Self.codes(c.values, in: s.contextValues[slot.rawValue]), c.negated))
+                contextConditions.append((slot, Self.allowed(c, in: s.contextValues[slot.rawValue], offset: 1)))
             case .prop(let key):
                 let k = s.propKeys.lookup(Self.canonical(key)).map(UInt32.init)
-                propConditions.append((k, Self.codes(c.values, in: s.propValues), c.negated))
+                propConditions.append((k, Self.allowed(c, in: s.propValues, offset: 1)))
             }
         }
         for table in s.contexts {
             let conditions = contextConditions.filter { $0.0.part == table.part }
             guard !conditions.isEmpty else { continue }
             let allowed = (0..<table.count).map { id in
-                conditions.allSatisfy { slot, codes, negated in codes.contains(table.value(id, slot)) != negated }
+                conditions.allSatisfy { slot, allowed in allowed[Int(table.value(id, slot))] }
             }
             if table.part == .source { source = allowed } else { client = allowed }
         }
         if !propConditions.isEmpty {
             props = (0..<s.propSets.count).map { id in
                 let pairs = s.propSets.bytes(id)
-                return propConditions.allSatisfy { key, codes, negated in
-                    codes.contains(key.map { Self.propValue(pairs, key: $0) } ?? 0) != negated
-                }
+                return propConditions.allSatisfy { key, allowed in allowed[Int(key.map { Self.propValue(pairs, key: $0) } ?? 0)] }
             }
         }
     }
@@ -170,8 +169,9 @@ struct TableQuery {
     }
 
     static func allowed(_ c: EventFilter.Condition, in table: NameTable, offset: UInt32) -> [Bool] {
-        let codes = codes(c.values, in: table, offset: offset)
-        return (0..<(table.count + Int(offset))).map { codes.contains(UInt32($0)) != c.negated }
+        var flags = [Bool](repeating: c.negated, count: table.count + Int(offset))
+        for code in codes(c.values, in: table, offset: offset) { flags[Int(code)] = !c.negated }
+        return flags
     }
 
     static func and(_ a: [Bool]?, _ b: [Bool]) -> [Bool] {

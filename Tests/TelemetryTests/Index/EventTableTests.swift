@@ -154,6 +154,43 @@ import Testing
         }
     }
 
+    /// A breakdown counts users only for the values that can rank among the shown rows (by events, the most
+    /// first, until one has fewer than the `top`-th most users); its rows and `(other)` equal those of counting
+    /// every value, ties at the cut included, for every dimension, filter and `top`.
+    @Test func aBreakdownThatCountsOnlyTheValuesThatCanRankAnswersAsCountingAll() async throws {
+        let seed = testSeed()
+        let dir = TempDirectory()
+        let clock = ManualClock("2025-10-21T10:00:00Z")
+        let storage = try Storage.open(configuration(dir), logger: quietLogger, now: clock.now)
+        defer { storage.close() }
+        for (body, dims) in Self.batches(seed: seed, count: 120) { _ = try await storage.ingestor.ingest(Array(body.utf8), dimensions: dims) }
+        // A long tail: values with an event or two, which only `(other)` needs.
+        let tail = (0..<40).map { k in
+            #"{"event_type":"page_view","user_id":"r\#(k % 7)","session_id":"t\#(k)","url":"/rare\#(k % 25)?utm_campaign=rare\#(k % 30)","referrer":"https://r\#(k % 20).example/","ts":"2025-10-\#(10 + k % 10)T12:00:00Z","metadata":{"plan":"p\#(k % 15)"}}"#
+        }
+        _ = try await storage.ingestor.ingest(Array(#"{"events":[\#(tail.joined(separator: ","))]}"#.utf8), dimensions: .none)
+        let end = CivilDate(iso: "2025-10-21")!.dayNumber
+        for filter in [[], ["device:desktop"], ["page!:/p1|/p2"]] {
+            let parsed = try EventFilter(filter)
+            await storage.reader.scan(parsed) { t in
+                for name in ["page", "entry_page", "referrer", "utm_campaign", "browser", "country", "feature", "event_type", "prop:plan"] {
+                    let dimension = Dimension(name: name)!
+                    for top in [1, 2, 3, 5, 8, 13] {
+                        let got = t.breakdown(dimension, end - 30, end, top: top, previous: nil)
+                        // Counting every value, then ranking them all.
+                        let g = t.grouped(dimension, end - 30, end)
+                        let value = t.reader(for: dimension, visits: nil)
+                        var all = t.counts(g, (0..<g.codes).filter { g.events($0) > 0 }).map { (code: $0.code, value: $0.code == 0 ? nil : value.name(UInt32($0.code)), counts: $0.counts) }
+                        all.sort { Breakdown.ranksBefore(($0.value, $0.counts), ($1.value, $1.counts)) }
+                        var want = all.prefix(top).map { "\($0.value ?? "null") \($0.counts)" }
+                        if all.count > top { want.append("(other) \(t.union(g, all.dropFirst(top).map(\.code)))") }
+                        #expect(got.rows.map { "\($0.value ?? "null") \($0.counts)" } == want, "\(name) top \(top) filter \(filter) seed \(seed)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func whatIsKeptOfEachDateAnswersAsTheRowsDoAsLateEventsArrive() async throws {
         let seed = testSeed()
         let dir = TempDirectory()
