@@ -193,21 +193,25 @@ extension TableQuery {
             cache.map { collectVisits(from, to, pageView: pageView, cache: $0) } ?? collectVisits(from, to, pageView: pageView, visitPages: visitPages)
         }
         var (a, b) = QueryThread.both({ collect(start, mid) }, { collect(mid + 1, end) })
-        // A visit both halves saw is one visit.
+        // A visit both halves saw is one visit: the earlier half's takes the later's events, which are left with
+        // none (and skipped below) rather than copied out.
         let earlier = a.map
-        let onlyLater = a.visits.withUnsafeMutableBufferPointer { visits in
-            b.visits.filter { v in
-                guard let k = earlier.index(of: v.session) else { return true }
-                visits[k].merge(v)
-                return false
+        a.visits.withUnsafeMutableBufferPointer { visits in
+            b.visits.withUnsafeMutableBufferPointer { later in
+                for i in later.indices {
+                    guard let k = earlier.index(of: later[i].session) else { continue }
+                    visits[k].merge(later[i])
+                    later[i].events = 0
+                }
             }
         }
+        let laterVisits = b.visits
         // Each date's sums (a visit counts on the date of its first event), each core tallying one of the two
         // lists; then the durations side by side by date, each core placing its list's.
         struct Sums { var visits = 0, bounces = 0, pages = 0, durationMs: Int64 = 0 }
         func tally(_ visits: [Visit]) -> [Sums] {
             var sums = [Sums](repeating: Sums(), count: dates.count)
-            for v in visits {
+            for v in visits where v.events > 0 {
                 let k = Int(v.first / Milliseconds.day) - start
                 sums[k].visits += 1
                 sums[k].pages += Int(v.pages)
@@ -216,7 +220,7 @@ extension TableQuery {
             }
             return sums
         }
-        let (first, second) = QueryThread.both({ tally(a.visits) }, { tally(onlyLater) })
+        let (first, second) = QueryThread.both({ tally(a.visits) }, { tally(laterVisits) })
         let sums = zip(first, second).map { x, y in
             Sums(visits: x.visits + y.visits, bounces: x.bounces + y.bounces, pages: x.pages + y.pages, durationMs: x.durationMs + y.durationMs)
         }
@@ -225,14 +229,14 @@ extension TableQuery {
         var durations = [Int64](unsharedCapacity: offsets.last!) { out, count in
             func place(_ visits: [Visit], _ next: [Int]) {
                 var next = next
-                for v in visits {
+                for v in visits where v.events > 0 {
                     let k = Int(v.first / Milliseconds.day) - start
                     out[next[k]] = v.last - v.first
                     next[k] += 1
                 }
             }
             _ = QueryThread.both({ place(a.visits, Array(offsets.dropLast())) },
-                                 { place(onlyLater, sums.indices.map { offsets[$0] + first[$0].visits }) })
+                                 { place(laterVisits, sums.indices.map { offsets[$0] + first[$0].visits }) })
             count = offsets.last!
         }
         var all = durations

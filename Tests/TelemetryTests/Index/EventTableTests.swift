@@ -191,6 +191,34 @@ import Testing
         }
     }
 
+    /// A visit whose events fall on both sides of where a scan splits its dates (one half per core) is one
+    /// visit, on the date of its first event, from what is kept of each date and from the rows alike.
+    @Test func aVisitAcrossTheScansSplitIsOneVisit() async throws {
+        let dir = TempDirectory()
+        let clock = ManualClock("2025-10-21T10:00:00Z")
+        let storage = try Storage.open(configuration(dir), logger: quietLogger, now: clock.now)
+        defer { storage.close() }
+        func event(_ session: String, _ ts: String) -> String {
+            #"{"event_type":"page_view","user_id":"u-\#(session)","session_id":"\#(session)","url":"/a","ts":"\#(ts)"}"#
+        }
+        // Four rows on the first date and two on the second: the split falls between them.
+        let events = [event("s1", "2025-10-20T23:50:00Z"), event("s2", "2025-10-20T10:00:00Z"), event("s2", "2025-10-20T10:05:00Z"),
+                      event("s3", "2025-10-20T12:00:00Z"), event("s1", "2025-10-21T00:10:00Z"), event("s4", "2025-10-21T09:00:00Z")]
+        _ = try await storage.ingestor.ingest(Array(#"{"events":[\#(events.joined(separator: ","))]}"#.utf8), dimensions: .none)
+        let end = CivilDate(iso: "2025-10-21")!.dayNumber
+        let answers = await storage.reader.scan(EventFilter()) { t in
+            [t.visits(end - 1, end), TableQuery(t.s, filter: EventFilter(), hasher: t.hasher).visits(end - 1, end)]
+        }
+        for (total, days) in answers {
+            #expect(total.visits == 4)
+            #expect(total.bounceRate == 0.5)
+            #expect(total.durationMeanSeconds == 375)
+            #expect(total.durationMedianSeconds == 150)
+            #expect(total.pagesPerVisit == 1.5)
+            #expect(days.map(\.1.visits) == [3, 1])
+        }
+    }
+
     @Test func whatIsKeptOfEachDateAnswersAsTheRowsDoAsLateEventsArrive() async throws {
         let seed = testSeed()
         let dir = TempDirectory()
