@@ -1,6 +1,6 @@
 extension TableQuery {
-    /// The bit set of `steps` each event type id meets, and the feature code each bit also needs (nil: any).
-    private func stepMatcher(_ steps: [PathAnalysis.Step]) -> (DayColumns, Int) -> UInt16 {
+    /// The bit set of `steps` each row of a date meets, a column at a time.
+    private func stepMatcher(_ steps: [PathAnalysis.Step]) -> (DayColumns) -> [UInt16] {
         // Steps without a feature: one mask per type; steps with one: a (type, feature code, bit) list.
         var byType = [UInt16](repeating: 0, count: s.types.count)
         var withFeature: [(type: UInt32, feature: UInt32, bit: UInt16)] = []
@@ -13,23 +13,30 @@ extension TableQuery {
                 byType[type] |= 1 << k
             }
         }
-        return { d, i in
-            let type = d.type[i]
-            var mask = byType[Int(type)]
-            for c in withFeature where c.type == type && c.feature == d.feature[i] { mask |= c.bit }
-            return mask
+        return { d in
+            d.type.withReader { type in
+                d.feature.withReader { feature in
+                    (0..<d.count).map { i in
+                        let t = type[i]
+                        var mask = byType[Int(t)]
+                        for c in withFeature where c.type == t && c.feature == feature[i] { mask |= c.bit }
+                        return mask
+                    }
+                }
+            }
         }
     }
 
     /// Each identified user's kept events of the dates `start...end`, grouped by user and ordered by ts (ties in
-    /// log order). `tag` says what the question needs of an event (0: nothing, not kept) and `make` makes the
-    /// kept event of a row from its ts and tag. Two passes over the dates, each core taking half of them: the
+    /// log order). `tag` says what the question needs of each row of a date, a column at a time (0: nothing, not
+    /// kept), and `make` makes the kept event of a row from its ts and tag. Two passes over the dates, each core taking half of them: the
     /// first tags each row and counts each user's kept events, the second places them straight into their
     /// user's run, so the events are held once (a 30-day funnel's were held twice, 95 MB at the peak).
-    private func paths<E: PathAnalysis.Timed>(_ start: Int, _ end: Int, tag: (DayColumns, Int) -> UInt8,
+    private func paths<E: PathAnalysis.Timed>(_ start: Int, _ end: Int, tag: (DayColumns, UnsafeMutableBufferPointer<UInt8>) -> Void,
                                                make: (DayColumns, Int, _ ts: Int64, _ tag: UInt8) -> E) -> [ArraySlice<E>] {
         let visits = needsVisitPages ? VisitPages(s, start, end) : nil
         let userCount = s.users.count
+        let everything = matchesEverything
         let mid = middle(start, end)
         let halves = (s.dated(start, mid), s.dated(mid + 1, end))
         // Pass 1: a tag per row (a byte) and each user's count.
@@ -39,17 +46,18 @@ extension TableQuery {
                 counts.withUnsafeMutableBufferPointer { counts in
                     for (_, d) in dates {
                         defer { d.dropResidentPages() }
+                        let rows = UnsafeMutableBufferPointer(rebasing: out[n..<(n + d.count)])
+                        tag(d, rows)
+                        if !everything {
+                            let pass = matching(d, visits: visits)
+                            for i in 0..<d.count where !pass[i] { rows[i] = 0 }
+                        }
                         d.user.withReader { user in
-                            for i in 0..<d.count {
-                                var t: UInt8 = 0
-                                if user[i] != DayColumns.none && matches(d, i, visits: visits) {
-                                    t = tag(d, i)
-                                    if t != 0 { counts[Int(user[i])] += 1 }
-                                }
-                                out[n] = t
-                                n += 1
+                            for i in 0..<d.count where rows[i] != 0 {
+                                if user[i] == DayColumns.none { rows[i] = 0 } else { counts[Int(user[i])] += 1 }
                             }
                         }
+                        n += d.count
                     }
                 }
             }
@@ -107,7 +115,9 @@ extension TableQuery {
     func funnel(_ steps: [PathAnalysis.Step], _ start: Int, _ end: Int, withinMs: Int64) -> [Int] {
         let matcher = stepMatcher(steps)
         let windowStart = Int64(start) * Milliseconds.day
-        let users = paths(start, end, tag: { d, i in UInt8(truncatingIfNeeded: matcher(d, i)) },
+        let users = paths(start, end, tag: { d, out in
+            for (i, mask) in matcher(d).enumerated() { out[i] = UInt8(truncatingIfNeeded: mask) }
+        },
                           make: { _, _, ts, tag in PathAnalysis.PackedEvent(ts: ts - windowStart, matches: tag) })
         let (a, b) = inHalves(users) { users in
             var reached = [Int](repeating: 0, count: steps.count)
@@ -135,8 +145,11 @@ extension TableQuery {
         }
         var variants: [UInt32: PathAnalysis.Variant] = [:]
         // Tag bit 0: the event meets the goal; bit 1: it exposes the user.
-        for events in paths(start, end, tag: { d, i in
-            (matcher(d, i) != 0 ? 1 : 0) | (exposure[Int(d.props[i])] != 0 ? 2 : 0)
+        for events in paths(start, end, tag: { d, out in
+            let goals = matcher(d)
+            d.props.withReader { props in
+                for i in 0..<d.count { out[i] = (goals[i] != 0 ? 1 : 0) | (exposure[Int(props[i])] != 0 ? 2 : 0) }
+            }
         }, make: { d, i, ts, tag in
             PathAnalysis.Event(ts: ts, matches: UInt16(tag & 1), variant: tag & 2 != 0 ? exposure[Int(d.props[i])] : 0)
         }) {
