@@ -29,9 +29,10 @@ extension TableQuery {
 
     /// Each identified user's kept events of the dates `start...end`, grouped by user and ordered by ts (ties in
     /// log order). `tag` says what the question needs of each row of a date, a column at a time (0: nothing, not
-    /// kept), and `make` makes the kept event of a row from its ts and tag. Two passes over the dates, each core taking half of them: the
-    /// first tags each row and counts each user's kept events, the second places them straight into their
-    /// user's run, so the events are held once (a 30-day funnel's were held twice, 95 MB at the peak).
+    /// kept), and `make` makes the kept event of a row from its ts and tag. Two passes over the dates, each core
+    /// taking half of them: the first tags each row and counts each user's kept events, the second places them
+    /// straight into their user's run, so the events are held once (a 30-day funnel's were held twice, 95 MB at
+    /// the peak).
     private func paths<E: PathAnalysis.Timed>(_ start: Int, _ end: Int, tag: (DayColumns, UnsafeMutableBufferPointer<UInt8>) -> Void,
                                                make: (DayColumns, Int, _ ts: Int64, _ tag: UInt8) -> E) -> [ArraySlice<E>] {
         let visits = needsVisitPages ? VisitPages(s, start, end) : nil
@@ -117,8 +118,9 @@ extension TableQuery {
         let windowStart = Int64(start) * Milliseconds.day
         let users = paths(start, end, tag: { d, out in
             for (i, mask) in matcher(d).enumerated() { out[i] = UInt8(truncatingIfNeeded: mask) }
-        },
-                          make: { _, _, ts, tag in PathAnalysis.PackedEvent(ts: ts - windowStart, matches: tag) })
+        }, make: { _, _, ts, tag in
+            PathAnalysis.PackedEvent(ts: ts - windowStart, matches: tag)
+        })
         let (a, b) = inHalves(users) { users in
             var reached = [Int](repeating: 0, count: steps.count)
             for events in users {
