@@ -6,27 +6,11 @@ struct DimensionSource: Sendable {
     let countries: CountryDatabase?
     /// The classification of recent User-Agents: a site's visitors send few distinct ones, and every request
     /// carries one.
-    let agents = UserAgentCache()
+    let agents = RecentCache<UserAgent>(capacity: 4096)
 
     func dimensions(userAgent: String?, client: String) -> RequestDimensions {
         guard enabled else { return .off }
-        return RequestDimensions(userAgent: userAgent.map(agents.classify), country: countries?.country(of: client))
-    }
-}
-
-/// Remembers the classification of up to `capacity` User-Agents in memory (never on disk), forgetting them all
-/// when full.
-final class UserAgentCache: Sendable {
-    static let capacity = 4096
-    private let known = Locked([String: UserAgent]())
-
-    func classify(_ userAgent: String) -> UserAgent {
-        if let hit = known.withLock({ $0[userAgent] }) { return hit }
-        let parsed = UserAgent(userAgent)
-        known.withLock { known in
-            if known.count >= Self.capacity { known.removeAll(keepingCapacity: true) }
-            known[userAgent] = parsed
-        }
-        return parsed
+        let agent = userAgent.map { agents.value(for: $0, computing: UserAgent.init) }
+        return RequestDimensions(userAgent: agent, country: countries?.country(of: client))
     }
 }
