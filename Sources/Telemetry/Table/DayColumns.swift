@@ -102,6 +102,37 @@ struct DayColumns: Sendable {
     /// with a date.
     func dropResidentPages() { ms.region?.dropResidentPages() }
 
+    /// A date's nine columns, read row by row while a scan's `body` runs (the columns do not change meanwhile).
+    struct Readers {
+        let ms, user, session, type, feature, page, source, client, props: PackedColumn.Reader
+        var count: Int { ms.count }
+    }
+
+    /// Lends `body` a reader of every column: one closure for a scan's loop, whichever columns it reads.
+    @inline(__always)
+    func withReaders<R>(_ body: (Readers) throws -> R) rethrows -> R {
+        try ms.withReader { ms in
+            try user.withReader { user in
+                try session.withReader { session in
+                    try type.withReader { type in
+                        try feature.withReader { feature in
+                            try page.withReader { page in
+                                try source.withReader { source in
+                                    try client.withReader { client in
+                                        try props.withReader { props in
+                                            try body(Readers(ms: ms, user: user, session: session, type: type, feature: feature,
+                                                             page: page, source: source, client: client, props: props))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The ids of `part`'s context tuples.
     func context(_ part: Dimension.ContextSlot.Part) -> PackedColumn { part == .source ? source : client }
 

@@ -17,13 +17,11 @@ struct DayGroup: Sendable {
         var next = [Int](repeating: 0, count: limit + 2)
         for c in 0...limit { next[c + 1] = next[c] + counts[c] }
         var placed = [UInt64](unsharedCapacity: d.count) { out, n in
-            d.user.withReader { user in
-                d.session.withReader { session in
-                    for i in 0..<d.count {
-                        let c = Int(codes[i])
-                        out[next[c]] = UInt64(user[i]) | UInt64(session[i]) << 32
-                        next[c] += 1
-                    }
+            d.withReaders { r in
+                for i in 0..<d.count {
+                    let c = Int(codes[i])
+                    out[next[c]] = UInt64(r.user[i]) | UInt64(r.session[i]) << 32
+                    next[c] += 1
                 }
             }
             n = d.count

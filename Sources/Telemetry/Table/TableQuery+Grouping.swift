@@ -104,17 +104,15 @@ extension TableQuery {
                     let codes = value.codes(d)
                     let pass = everything ? nil : matching(d, visits: visits)
                     codes.withUnsafeBufferPointer { codes in
-                        d.user.withReader { user in
-                            d.session.withReader { session in
-                                for i in 0..<d.count {
-                                    let m = pass?[i] ?? true
-                                    matched[n] = m
-                                    n += 1
-                                    guard m else { continue }
-                                    counts[Int(codes[i])] += 1
-                                    if user[i] != DayColumns.none { users.insert(Int(user[i])) }
-                                    if session[i] != DayColumns.none { sessions.insert(Int(session[i])) }
-                                }
+                        d.withReaders { r in
+                            for i in 0..<d.count {
+                                let m = pass?[i] ?? true
+                                matched[n] = m
+                                n += 1
+                                guard m else { continue }
+                                counts[Int(codes[i])] += 1
+                                if r.user[i] != DayColumns.none { users.insert(Int(r.user[i])) }
+                                if r.session[i] != DayColumns.none { sessions.insert(Int(r.session[i])) }
                             }
                         }
                     }
@@ -147,13 +145,11 @@ extension TableQuery {
                     defer { d.dropResidentPages() }
                     let codes = value.codes(d)
                     matched.withUnsafeBytes { matched in
-                        d.user.withReader { user in
-                            d.session.withReader { session in
-                                Self.forEachFlagged(matched, at: n, count: d.count) { i, _ in
-                                    let code = Int(codes[i])
-                                    (out.baseAddress! + next[code]).initialize(to: UInt64(user[i]) | UInt64(session[i]) << 32)
-                                    next[code] += 1
-                                }
+                        d.withReaders { r in
+                            Self.forEachFlagged(matched, at: n, count: d.count) { i, _ in
+                                let code = Int(codes[i])
+                                (out.baseAddress! + next[code]).initialize(to: UInt64(r.user[i]) | UInt64(r.session[i]) << 32)
+                                next[code] += 1
                             }
                         }
                     }

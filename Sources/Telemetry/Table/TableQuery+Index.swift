@@ -11,50 +11,39 @@ extension TableQuery {
         func build(_ from: Int, _ to: Int) -> [Int: DayAggregate] {
             var out: [Int: DayAggregate] = [:]
             var users = Bits(s.users.count)
-            var types = [Int](repeating: 0, count: s.types.count)
-            var features = [Int](repeating: 0, count: s.features.count + 1)
+            // The counters as buffers, zeroed again after each date.
+            let hours = UnsafeMutableBufferPointer<Int>.allocate(capacity: 24)
+            let types = UnsafeMutableBufferPointer<Int>.allocate(capacity: s.types.count)
+            let features = UnsafeMutableBufferPointer<Int>.allocate(capacity: s.features.count + 1)
+            defer { for counters in [hours, types, features] { counters.deallocate() } }
             for n in from...max(from, to) where n <= to {
                 guard let d = s.days[n] else { continue }
                 defer { d.dropResidentPages() }
+                for counters in [hours, types, features] { counters.initialize(repeating: 0) }
                 var day = DayAggregate()
-                var hours = [Int](repeating: 0, count: 24)
                 let pass = matching(d, visits: visits)
-                // The counters as buffers, and the rows by their flags, eight unmatched at a time.
+                // The rows by their flags, eight unmatched at a time.
                 users.bulkInsert { users in
-                    hours.withUnsafeMutableBufferPointer { hours in
-                        types.withUnsafeMutableBufferPointer { types in
-                            features.withUnsafeMutableBufferPointer { features in
-                                pass.withUnsafeBytes { pass in
-                                    d.ms.withReader { ms in
-                                        d.type.withReader { type in
-                                            d.feature.withReader { feature in
-                                                d.user.withReader { user in
-                                                    Self.forEachFlagged(pass, at: 0, count: d.count) { i, _ in
-                                                        day.events += 1
-                                                        hours[Int(ms[i] / UInt32(Milliseconds.hour))] += 1
-                                                        types[Int(type[i])] += 1
-                                                        features[Int(feature[i])] += 1
-                                                        let u = user[i]
-                                                        if u != DayColumns.none { users[Int(u >> 6)] |= UInt64(1) << UInt64(u & 63) }
-                                                    }
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
+                    pass.withUnsafeBytes { pass in
+                        d.withReaders { r in
+                            Self.forEachFlagged(pass, at: 0, count: d.count) { i, _ in
+                                day.events += 1
+                                hours[Int(r.ms[i] / UInt32(Milliseconds.hour))] += 1
+                                types[Int(r.type[i])] += 1
+                                features[Int(r.feature[i])] += 1
+                                let u = r.user[i]
+                                if u != DayColumns.none { users[Int(u >> 6)] |= UInt64(1) << UInt64(u & 63) }
                             }
                         }
                     }
                 }
-                day.hours = hours
+                day.hours = Array(hours)
                 guard day.events > 0 else { continue }
-                day.types = types
+                day.types = Array(types)
                 day.features = Array(features.dropFirst())
                 day.users = UserSet(words: users.words, count: users.count)
                 out[n] = day
                 users.removeAll()
-                for k in types.indices { types[k] = 0 }
-                for k in features.indices { features[k] = 0 }
             }
             return out
         }

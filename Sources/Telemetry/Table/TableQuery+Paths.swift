@@ -14,14 +14,12 @@ extension TableQuery {
             }
         }
         return { d in
-            d.type.withReader { type in
-                d.feature.withReader { feature in
-                    (0..<d.count).map { i in
-                        let t = type[i]
-                        var mask = byType[Int(t)]
-                        for c in withFeature where c.type == t && c.feature == feature[i] { mask |= c.bit }
-                        return mask
-                    }
+            d.withReaders { r in
+                (0..<d.count).map { i in
+                    let t = r.type[i]
+                    var mask = byType[Int(t)]
+                    for c in withFeature where c.type == t && c.feature == r.feature[i] { mask |= c.bit }
+                    return mask
                 }
             }
         }
@@ -77,16 +75,14 @@ extension TableQuery {
                         for (day, d) in dates {
                             defer { d.dropResidentPages() }
                             let base = Int64(day) * Milliseconds.day
-                            d.user.withReader { user in
-                                d.ms.withReader { ms in
-                                    Self.forEachFlagged(tags, at: n, count: d.count) { i, t in
-                                        let u = Int(user[i])
-                                        (out.baseAddress! + next[u]).initialize(to: make(d, i, base + Int64(ms[i]), t))
-                                        next[u] += 1
-                                    }
-                                    n += d.count
+                            d.withReaders { r in
+                                Self.forEachFlagged(tags, at: n, count: d.count) { i, t in
+                                    let u = Int(r.user[i])
+                                    (out.baseAddress! + next[u]).initialize(to: make(d, i, base + Int64(r.ms[i]), t))
+                                    next[u] += 1
                                 }
                             }
+                            n += d.count
                         }
                     }
                 }
@@ -170,11 +166,11 @@ extension TableQuery {
     func features(_ start: Int, _ end: Int) -> [(name: String, events: Int, users: Int)] {
         var events = [Int](repeating: 0, count: s.features.count + 1)
         var pairs = HashSlots()
-        forEach(start, end) { _, d, i in
-            let f = d.feature[i]
+        forEach(start, end) { _, r, i in
+            let f = r.feature[i]
             guard f != 0 else { return }
             events[Int(f)] += 1
-            if d.user[i] != DayColumns.none { pairs.insert(UInt64(f) << 32 | UInt64(d.user[i])) }
+            if r.user[i] != DayColumns.none { pairs.insert(UInt64(f) << 32 | UInt64(r.user[i])) }
         }
         var users = [Int](repeating: 0, count: events.count)
         pairs.forEachKey { users[Int($0 >> 32)] += 1 }

@@ -153,25 +153,22 @@ extension TableQuery {
                     guard let d = s.days[day] else { continue }
                     defer { d.dropResidentPages() }
                     let base = Int64(day) * Milliseconds.day
-                    d.session.withReader { session in
-                        d.ms.withReader { ms in
-                            d.type.withReader { type in
-                                for i in 0..<d.count where session[i] != DayColumns.none && (everything || matches(d, i, visits: visitPages)) {
-                                    let slot = Int(session[i] - low)
-                                    var v = Int(local[slot])
-                                    if v == Int(UInt32.max) {
-                                        v = count
-                                        local[slot] = UInt32(v)
-                                        (found.baseAddress! + v).initialize(to: Visit(session: session[i]))
-                                        count += 1
-                                    }
-                                    let t = base + Int64(ms[i])
-                                    found[v].events += 1
-                                    if type[i] == pageView { found[v].pages += 1 }
-                                    if t < found[v].first { found[v].first = t }
-                                    if t > found[v].last { found[v].last = t }
-                                }
+                    let pass = everything ? nil : matching(d, visits: visitPages)
+                    d.withReaders { r in
+                        for i in 0..<d.count where r.session[i] != DayColumns.none && pass?[i] ?? true {
+                            let slot = Int(r.session[i] - low)
+                            var v = Int(local[slot])
+                            if v == Int(UInt32.max) {
+                                v = count
+                                local[slot] = UInt32(v)
+                                (found.baseAddress! + v).initialize(to: Visit(session: r.session[i]))
+                                count += 1
                             }
+                            let t = base + Int64(r.ms[i])
+                            found[v].events += 1
+                            if r.type[i] == pageView { found[v].pages += 1 }
+                            if t < found[v].first { found[v].first = t }
+                            if t > found[v].last { found[v].last = t }
                         }
                     }
                 }

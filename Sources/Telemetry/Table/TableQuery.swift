@@ -106,12 +106,16 @@ struct TableQuery {
 
     /// Calls `body(day, columns, row)` for each matching event of the dates `start...end`, dates in order,
     /// rows in log order.
-    func forEach(_ start: Int, _ end: Int, _ body: (Int, DayColumns, Int) -> Void) {
+    func forEach(_ start: Int, _ end: Int, _ body: (Int, DayColumns.Readers, Int) -> Void) {
         let visits = needsVisitPages ? VisitPages(s, start, end) : nil
+        let everything = matchesEverything
         for n in start...max(start, end) where n <= end {
             guard let d = s.days[n] else { continue }
             defer { d.dropResidentPages() }
-            for i in 0..<d.count where matches(d, i, visits: visits) { body(n, d, i) }
+            let pass = everything ? nil : matching(d, visits: visits)
+            d.withReaders { r in
+                for i in 0..<d.count where pass?[i] ?? true { body(n, r, i) }
+            }
         }
     }
 
@@ -205,12 +209,10 @@ struct VisitPages {
         var (low, high) = (UInt32.max, UInt32(0))
         for (_, d) in days {
             defer { d.dropResidentPages() }
-            d.session.withReader { session in
-                d.page.withReader { page in
-                    for i in 0..<d.count where page[i] != 0 && session[i] != DayColumns.none {
-                        low = min(low, session[i])
-                        high = max(high, session[i])
-                    }
+            d.withReaders { r in
+                for i in 0..<d.count where r.page[i] != 0 && r.session[i] != DayColumns.none {
+                    low = min(low, r.session[i])
+                    high = max(high, r.session[i])
                 }
             }
         }
@@ -224,21 +226,17 @@ struct VisitPages {
         for (day, d) in days {
             defer { d.dropResidentPages() }
             let base = Int64(day) * Milliseconds.day
-            d.session.withReader { session in
-                d.page.withReader { page in
-                    d.ms.withReader { ms in
-                        for i in 0..<d.count where page[i] != 0 && session[i] != DayColumns.none {
-                            let v = Int(session[i] - low)
-                            let t = base + Int64(ms[i])
-                            if t < first[v] {
-                                first[v] = t
-                                entries[v] = page[i]
-                            }
-                            if t >= last[v] {
-                                last[v] = t
-                                exits[v] = page[i]
-                            }
-                        }
+            d.withReaders { r in
+                for i in 0..<d.count where r.page[i] != 0 && r.session[i] != DayColumns.none {
+                    let v = Int(r.session[i] - low)
+                    let t = base + Int64(r.ms[i])
+                    if t < first[v] {
+                        first[v] = t
+                        entries[v] = r.page[i]
+                    }
+                    if t >= last[v] {
+                        last[v] = t
+                        exits[v] = r.page[i]
                     }
                 }
             }
