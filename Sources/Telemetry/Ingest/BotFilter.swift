@@ -28,9 +28,9 @@ final class BotFilter: Sendable {
         var seen: Int64
     }
     private let sessions = Locked([UInt64: Session]())
-    /// The verdicts on recent User-Agents (never on disk): each request carries one, and matching it against the
-    /// list costs a hundred substring searches.
-    private let verdicts = RecentCache<String?>(capacity: 4096)
+    /// Whether each recent User-Agent is a bot (in memory only, as the dimensions' classification of it is):
+    /// each request carries one, and matching it against the list costs a hundred substring searches.
+    private let verdicts = RecentCache<Bool>(capacity: 4096)
 
     init(keep: Bool, maxPerSecond: Int, metrics: TelemetryMetrics) {
         self.keep = keep
@@ -44,7 +44,7 @@ final class BotFilter: Sendable {
 
     /// Why a whole request is a bot, from what is known before its body is read.
     func requestReason(userAgent: String?) -> Reason? {
-        guard let userAgent, verdicts.value(for: userAgent, computing: BotList.match) != nil else { return nil }
+        guard let userAgent, verdicts.value(for: userAgent, computing: { BotList.match($0) != nil }) else { return nil }
         return .userAgent
     }
 

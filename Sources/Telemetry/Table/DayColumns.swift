@@ -105,7 +105,6 @@ struct DayColumns: Sendable {
     /// A date's nine columns, read row by row while a scan's `body` runs (the columns do not change meanwhile).
     struct Readers {
         let ms, user, session, type, feature, page, source, client, props: PackedColumn.Reader
-        var count: Int { ms.count }
     }
 
     /// Lends `body` a reader of every column: one closure for a scan's loop, whichever columns it reads.
@@ -120,8 +119,9 @@ struct DayColumns: Sendable {
                                 try source.withReader { source in
                                     try client.withReader { client in
                                         try props.withReader { props in
-                                            try body(Readers(ms: ms, user: user, session: session, type: type, feature: feature,
-                                                             page: page, source: source, client: client, props: props))
+                                            try body(Readers(ms: ms, user: user, session: session, type: type,
+                                                             feature: feature, page: page, source: source,
+                                                             client: client, props: props))
                                         }
                                     }
                                 }

@@ -148,7 +148,8 @@ extension TableQuery {
                         d.withReaders { r in
                             Self.forEachFlagged(matched, at: n, count: d.count) { i, _ in
                                 let code = Int(codes[i])
-                                (out.baseAddress! + next[code]).initialize(to: UInt64(r.user[i]) | UInt64(r.session[i]) << 32)
+                                let member = UInt64(r.user[i]) | UInt64(r.session[i]) << 32
+                                (out.baseAddress! + next[code]).initialize(to: member)
                                 next[code] += 1
                             }
                         }

@@ -11,15 +11,18 @@ extension TableQuery {
         func build(_ from: Int, _ to: Int) -> [Int: DayAggregate] {
             var out: [Int: DayAggregate] = [:]
             var users = Bits(s.users.count)
-            // The counters as buffers, zeroed again after each date.
-            let hours = UnsafeMutableBufferPointer<Int>.allocate(capacity: 24)
-            let types = UnsafeMutableBufferPointer<Int>.allocate(capacity: s.types.count)
-            let features = UnsafeMutableBufferPointer<Int>.allocate(capacity: s.features.count + 1)
-            defer { for counters in [hours, types, features] { counters.deallocate() } }
+            // The counters as buffers, zeroed again before each date.
+            let counters = [24, s.types.count, s.features.count + 1].map { count in
+                let counter = UnsafeMutableBufferPointer<Int>.allocate(capacity: count)
+                counter.initialize(repeating: 0)
+                return counter
+            }
+            defer { for counter in counters { counter.deallocate() } }
+            let (hours, types, features) = (counters[0], counters[1], counters[2])
             for n in from...max(from, to) where n <= to {
                 guard let d = s.days[n] else { continue }
                 defer { d.dropResidentPages() }
-                for counters in [hours, types, features] { counters.initialize(repeating: 0) }
+                for counter in counters { counter.update(repeating: 0) }
                 var day = DayAggregate()
                 let pass = matching(d, visits: visits)
                 // The rows by their flags, eight unmatched at a time.

@@ -155,7 +155,7 @@ extension TableQuery {
                     let base = Int64(day) * Milliseconds.day
                     let pass = everything ? nil : matching(d, visits: visitPages)
                     d.withReaders { r in
-                        for i in 0..<d.count where r.session[i] != DayColumns.none && pass?[i] ?? true {
+                        for i in 0..<d.count where r.session[i] != DayColumns.none && (pass?[i] ?? true) {
                             let slot = Int(r.session[i] - low)
                             var v = Int(local[slot])
                             if v == Int(UInt32.max) {

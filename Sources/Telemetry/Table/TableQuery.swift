@@ -62,8 +62,8 @@ struct TableQuery {
     /// Whether the filter needs each visit's entry and exit page.
     var needsVisitPages: Bool { entry != nil || exit != nil }
 
-    /// Which rows of `d` match, worked out a column at a time: each condition's flags over its whole column,
-    /// where `matches` asks every condition of each row.
+    /// Which rows of `d` match, worked out a column at a time: each condition's flags over its whole column, then
+    /// the visit's entry and exit page of the rows still in.
     func matching(_ d: DayColumns, visits: VisitPages?) -> [Bool] {
         var pass = [Bool](repeating: true, count: d.count)
         pass.withUnsafeMutableBufferPointer { pass in
@@ -81,30 +81,18 @@ struct TableQuery {
             narrow(source, d.source)
             narrow(client, d.client)
             narrow(props, d.props)
-            if let visits {
-                for i in 0..<d.count where pass[i] { pass[i] = matches(d, i, visits: visits) }
+            guard let visits else { return }
+            d.session.withReader { session in
+                for i in 0..<d.count where pass[i] {
+                    if let entry, !entry[Int(visits.entry(session[i]))] { pass[i] = false }
+                    if let exit, !exit[Int(visits.exit(session[i]))] { pass[i] = false }
+                }
             }
         }
         return pass
     }
 
-    @inline(__always)
-    func matches(_ d: DayColumns, _ i: Int, visits: VisitPages?) -> Bool {
-        if let type, !type[Int(d.type[i])] { return false }
-        if let feature, !feature[Int(d.feature[i])] { return false }
-        if let page, !page[Int(d.page[i])] { return false }
-        if let source, !source[Int(d.source[i])] { return false }
-        if let client, !client[Int(d.client[i])] { return false }
-        if let props, !props[Int(d.props[i])] { return false }
-        if let visits {
-            let session = d.session[i]
-            if let entry, !entry[Int(visits.entry(session))] { return false }
-            if let exit, !exit[Int(visits.exit(session))] { return false }
-        }
-        return true
-    }
-
-    /// Calls `body(day, columns, row)` for each matching event of the dates `start...end`, dates in order,
+    /// Calls `body(day, readers, row)` for each matching event of the dates `start...end`, dates in order,
     /// rows in log order.
     func forEach(_ start: Int, _ end: Int, _ body: (Int, DayColumns.Readers, Int) -> Void) {
         let visits = needsVisitPages ? VisitPages(s, start, end) : nil
@@ -114,7 +102,7 @@ struct TableQuery {
             defer { d.dropResidentPages() }
             let pass = everything ? nil : matching(d, visits: visits)
             d.withReaders { r in
-                for i in 0..<d.count where pass?[i] ?? true { body(n, r, i) }
+                for i in 0..<d.count where (pass?[i] ?? true) { body(n, r, i) }
             }
         }
     }
